@@ -1,0 +1,227 @@
+"""The ``genmedia`` command line: root group, global options, lazy commands, error boundary.
+
+Importing this module is cheap: click and pluggy only. Plugins are loaded on the first
+command lookup (so ``genmedia --version`` loads none), and httpx, cattrs and rich are
+imported only by the commands that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from genmedia import __version__
+from genmedia.context import AppContext
+
+JSON_META = "genmedia.json"
+GLOBAL_FLAGS_ANYWHERE = ("--json",)
+
+
+def get_app(ctx: click.Context) -> AppContext:
+    """The :class:`AppContext` of this invocation (created on demand for embedders)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext()
+    return root.obj
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"genmedia {__version__}")
+        ctx.exit(0)
+
+
+class RootGroup(click.Group):
+    """The root group: commands come from plugins, loaded on first lookup."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded = False
+
+    # -- lazy loading --------------------------------------------------------------------
+
+    def _load(self, ctx: click.Context) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        app = get_app(ctx)
+        app.pm.hook.genmedia_register_commands(cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load(ctx)
+        return sorted(self.commands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load(ctx)
+        return self.commands.get(cmd_name)
+
+    # -- argument handling ---------------------------------------------------------------
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        app = get_app(ctx)
+        args = _strip_anywhere_flags(args, app)
+        if app.json_flag:
+            ctx.meta[JSON_META] = True
+            if _wants_help(args):
+                _print_json_help(self, ctx, args)
+        rest = super().parse_args(ctx, args)
+        app.debug = bool(ctx.params.get("debug"))
+        app.field = ctx.params.get("field")
+        app.sandbox_flag = bool(ctx.params.get("sandbox"))
+        app.disabled_plugins = tuple(ctx.params.get("disable_plugin") or ())
+        return rest
+
+    # -- the error boundary --------------------------------------------------------------
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> NoReturn:
+        argv = list(sys.argv[1:] if args is None else args)
+        app = extra.pop("obj", None) or AppContext(json_flag="--json" in _before_dashdash(argv))
+        extra.pop("standalone_mode", None)
+        code = 0
+        try:
+            rv = super().main(
+                args=argv, prog_name=prog_name or "genmedia", standalone_mode=False, obj=app, **extra
+            )
+            code = rv if isinstance(rv, int) else 0
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except BaseException as exc:  # noqa: BLE001 - the one boundary: everything is reported
+            if isinstance(exc, SystemExit):
+                raise
+            code = report_error(app, exc)
+        finally:
+            app.close()
+        sys.exit(code)
+
+
+def report_error(app: AppContext, exc: BaseException) -> int:
+    """Format ``exc`` through ``genmedia_format_error`` and print it; returns the exit code."""
+    from genmedia.defaults import format_error
+    from genmedia.output import print_error
+
+    if isinstance(exc, click.exceptions.UsageError) and exc.ctx is not None:
+        # The group may not have parsed --json yet when the usage error happened.
+        app.json_flag = app.json_flag or bool(exc.ctx.meta.get(JSON_META))
+    report = None
+    try:
+        if app._pm is not None:
+            report = app.pm.hook.genmedia_format_error(error=exc, ctx=app)
+    except Exception as hook_exc:  # noqa: BLE001 - a broken formatter must not hide the error
+        app.warn(f"error formatting failed: {hook_exc}")
+    if report is None:
+        report = format_error(exc, debug=app.debug)
+    if app.debug and not isinstance(exc, (click.exceptions.UsageError, KeyboardInterrupt)):
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=app.stderr)
+    print_error(app, report)
+    return int(report.exit_code)
+
+
+def _before_dashdash(args: list[str]) -> list[str]:
+    return args[: args.index("--")] if "--" in args else args
+
+
+def _strip_anywhere_flags(args: list[str], app: AppContext) -> list[str]:
+    """``--json`` is accepted anywhere before ``--`` (as upstream genmedia does)."""
+    head = _before_dashdash(args)
+    if "--json" not in head:
+        return args
+    app.json_flag = True
+    tail = args[len(head) :]
+    return [a for a in head if a not in GLOBAL_FLAGS_ANYWHERE] + tail
+
+
+def _wants_help(args: list[str]) -> bool:
+    return any(a in ("--help", "-h") for a in _before_dashdash(args))
+
+
+def _print_json_help(group: RootGroup, ctx: click.Context, args: list[str]) -> NoReturn:
+    """``--help --json``: the command tree (or one command's subtree) as JSON."""
+    cmd: click.Command = group
+    sub_ctx = ctx
+    remaining = [a for a in _before_dashdash(args) if a not in ("--help", "-h")]
+    for token in remaining:
+        if token.startswith("-"):
+            continue
+        if isinstance(cmd, click.Group):
+            nxt = cmd.get_command(sub_ctx, token)
+            if nxt is None:
+                break
+            cmd = nxt
+            sub_ctx = click.Context(cmd, info_name=token, parent=sub_ctx)
+        else:
+            break
+    json_help = getattr(cmd, "json_help", None)
+    info = json_help(sub_ctx, remaining) if callable(json_help) else cmd.to_info_dict(sub_ctx)
+    click.echo(json.dumps(info, indent=2, default=_jsonable))
+    sys.exit(0)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return None if callable(value) or type(value).__name__ == "Sentinel" else str(value)
+
+
+def make_cli() -> RootGroup:
+    """Build the root group. A new one per invocation, so tests never share state."""
+
+    @click.group(
+        cls=RootGroup,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+        epilog="Docs: docs/index.md. `genmedia --help --json` prints the whole command tree.",
+    )
+    @click.option(
+        "--json",
+        "json_flag",
+        is_flag=True,
+        help="Print one JSON document on stdout (default when stdout is not a terminal).",
+    )
+    @click.option("--debug", is_flag=True, help="Show tracebacks and HTTP details on errors.")
+    @click.option(
+        "--field",
+        metavar="PATH",
+        help="Print only this value of the JSON output, e.g. result.images[0].url (or [-1]).",
+    )
+    @click.option(
+        "--disable-plugin",
+        multiple=True,
+        metavar="NAME",
+        help="Do not load this plugin (repeatable; also GENMEDIA_DISABLE_PLUGINS=a,b).",
+    )
+    @click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Use the offline fal emulator instead of fal.ai (also GENMEDIA_SANDBOX=1).",
+    )
+    @click.option(
+        "--version",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
+    )
+    def cli(**_options: Any) -> None:
+        """Run generative-media models end to end: find a model, read its schema, upload
+        inputs, run it, follow it, save the results.
+
+        Output is JSON when --json is given or stdout is not a terminal.
+        """
+
+    return cli  # type: ignore[return-value]
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console-script entry point."""
+    make_cli().main(argv)

@@ -1,0 +1,151 @@
+"""``models``, ``schema`` and ``upload``: provider-agnostic discovery and storage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from genmedia import errors
+from genmedia.cli import get_app
+from genmedia.output import emit
+from genmedia.types import ModelQuery
+
+
+def split_multi(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Repeated and comma-separated values, de-duplicated in order."""
+    seen: dict[str, None] = {}
+    for value in values:
+        for part in value.split(","):
+            if part.strip():
+                seen[part.strip()] = None
+    return tuple(seen)
+
+
+EXPAND_VALUES = ("openapi-3.0", "enterprise_status")
+
+
+def _render_models(doc: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    table = Table("endpoint", "name", "category", "status", box=None)
+    for m in doc.get("models", []):
+        table.add_row(m["endpoint_id"], m.get("name") or "", m.get("category") or "", m.get("status") or "")
+    console.print(table)
+    if doc.get("next_cursor"):
+        console.print(f"[dim]more: --cursor {doc['next_cursor']}[/]")
+
+
+@click.command()
+@click.argument("query", required=False)
+@click.option("--category", help="e.g. text-to-image, image-to-video, text-to-speech.")
+@click.option(
+    "--status", "status_", type=click.Choice(["active", "deprecated", "all"]), default="active",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--cursor", help="Continue from a previous page's next_cursor.")
+@click.option("--endpoint_id", "--endpoint-id", "endpoint_ids", multiple=True,
+              help="Find these endpoints (repeatable or comma-separated).")
+@click.option("--expand", multiple=True, help="Add openapi-3.0 and/or enterprise_status.")
+@click.option("--provider", metavar="NAME", help="Search this provider (default: fal).")
+@click.pass_context
+def models(ctx: click.Context, query: str | None, category: str | None, status_: str,
+           limit: int, cursor: str | None, endpoint_ids: tuple[str, ...],
+           expand: tuple[str, ...], provider: str | None) -> None:
+    """Search and list models."""
+    app = get_app(ctx)
+    expand = split_multi(expand)
+    for value in expand:
+        if value not in EXPAND_VALUES:
+            raise errors.UsageError(
+                f"Invalid expand value: {value}", f"Supported values: {', '.join(EXPAND_VALUES)}"
+            )
+    q = ModelQuery(
+        query=(query or "").strip() or None,
+        category=category,
+        status=None if status_ == "all" else status_,
+        limit=limit,
+        cursor=cursor,
+        endpoint_ids=split_multi(endpoint_ids),
+        expand=expand,
+    )
+    page = app.default_provider(provider).search(q)
+    doc: dict[str, Any] = {}
+    if q.query:
+        doc["query"] = q.query
+    if q.category:
+        doc["category"] = q.category
+    if q.status:
+        doc["status"] = q.status
+    if q.endpoint_ids:
+        doc["endpoint_ids"] = list(q.endpoint_ids)
+    if q.expand:
+        doc["expand"] = list(q.expand)
+    doc.update(count=len(page.models), has_more=page.has_more)
+    if page.next_cursor:
+        doc["next_cursor"] = page.next_cursor
+    doc["models"] = page.models
+    emit(app, doc, pretty=_render_models)
+
+
+def _render_schema(doc: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]{doc.get('name') or doc['endpoint_id']}[/] {doc.get('category') or ''}")
+    for side in ("input", "output"):
+        table = Table(side, "type", "default", "description", box=None, title_justify="left")
+        for f in doc.get(side) or ():
+            extra = f" ({'|'.join(map(str, f['enum']))})" if f.get("enum") else ""
+            name = f["name"] + (" *" if f.get("required") else "")
+            table.add_row(name, f["type"] + extra, str(f.get("default", "")), f.get("description") or "")
+        console.print(table)
+
+
+@click.command()
+@click.argument("endpoint_id", metavar="ENDPOINT")
+@click.option("--format", "format_", type=click.Choice(["compact", "openapi"]), default="compact",
+              show_default=True, help="compact: resolved fields; openapi: the raw document.")
+@click.option("--provider", metavar="NAME", help="Use this provider.")
+@click.pass_context
+def schema(ctx: click.Context, endpoint_id: str, format_: str, provider: str | None) -> None:
+    """Show a model's input and output fields."""
+    from genmedia.pipeline import load_schema
+
+    app = get_app(ctx)
+    prov = app.provider(provider) if provider else app.resolve_provider(endpoint_id)
+    model_schema = load_schema(app, prov, endpoint_id)
+    if model_schema is None:
+        raise errors.NotFoundError(f"OpenAPI schema not available for: {endpoint_id}")
+    if format_ == "openapi":
+        if model_schema.openapi is None:
+            raise errors.NotFoundError(f"OpenAPI schema not available for: {endpoint_id}")
+        app.json_flag = True  # upstream prints the raw document as JSON even on a terminal
+        emit(app, model_schema.openapi)
+        return
+    emit(app, model_schema, pretty=_render_schema)
+
+
+@click.command()
+@click.argument("source", metavar="PATH_OR_URL")
+@click.option("--provider", metavar="NAME", help="Upload to this provider (default: fal).")
+@click.pass_context
+def upload(ctx: click.Context, source: str, provider: str | None) -> None:
+    """Upload a local file (or a URL's content) and print its hosted URL."""
+    from genmedia.progress import transfer_progress
+
+    app = get_app(ctx)
+    prov = app.default_provider(provider)
+    with transfer_progress(app, f"upload {source}") as progress:
+        uploaded = prov.upload(source, progress=progress)
+    emit(
+        app,
+        {
+            "url": uploaded.url,
+            "cdn_url": uploaded.url,
+            "file_name": uploaded.file_name,
+            "content_type": uploaded.content_type,
+            "size_bytes": uploaded.size_bytes,
+            "hint": "Use this URL as input to models.",
+        },
+    )

@@ -1,0 +1,327 @@
+"""``genmedia run`` and ``genmedia status``: provider-agnostic, extended by plugin options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from genmedia import errors
+from genmedia.cli import get_app
+from genmedia.context import AppContext
+from genmedia.output import emit
+from genmedia.types import JobHandle, RunOptions, RunRequest
+
+RUN_TAIL = "genmedia.run.tail"
+
+
+def plugin_options(command_name: str) -> list[click.Parameter]:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return []
+    app = get_app(ctx)
+    params: list[click.Parameter] = []
+    for contributed in app.pm.hook.genmedia_add_options(command_name=command_name):
+        params.extend(contributed or ())
+    return params
+
+
+def parse_model_args(tokens: list[str]) -> list[tuple[str, str]]:
+    """``--name value``, ``--name=value`` and bare ``--flag`` (= ``true``) pairs, in order."""
+    pairs: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not (token.startswith("--") and len(token) > 2):
+            raise errors.UsageError(
+                f"Unexpected argument: {token!r}",
+                {"hint": "Model inputs are given as --name value (or --name=value)."},
+            )
+        name, eq, value = token[2:].partition("=")
+        if eq:
+            pairs.append((name, value))
+            i += 1
+        elif i + 1 < len(tokens) and not (tokens[i + 1].startswith("--") and len(tokens[i + 1]) > 2):
+            pairs.append((name, tokens[i + 1]))
+            i += 2
+        else:
+            pairs.append((name, "true"))
+            i += 1
+    return pairs
+
+
+def read_input_file(app: AppContext, source: str) -> dict[str, Any]:
+    """``--input FILE.json`` (or ``-`` for stdin): a whole input object."""
+    try:
+        text = app.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise errors.UsageError(
+            f"Cannot read --input file: {source}", {"reason": exc.strerror}
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise errors.UsageError(
+            f"--input is not valid JSON: {exc.msg} at line {exc.lineno}", {"source": source}
+        ) from None
+    if not isinstance(data, dict):
+        raise errors.UsageError("--input must hold a JSON object", {"source": source})
+    return data
+
+
+class RunCommand(click.Command):
+    """``run``: known options are parsed by click; everything else is a model input.
+
+    Tokens after ``--`` are model inputs even when their names collide with genmedia's
+    own options (``-- --timeout 5`` passes ``timeout`` to the model).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            args, tail = args[:cut], args[cut + 1 :]
+        else:
+            tail = []
+        ctx.meta[RUN_TAIL] = tail
+        if any(a in ("--help", "-h") for a in args):
+            endpoint = next((a for a in args if not a.startswith("-")), None)
+            if endpoint:
+                self._model_help(ctx, endpoint)
+        return super().parse_args(ctx, args)
+
+    def _model_help(self, ctx: click.Context, endpoint: str) -> None:
+        from genmedia.commands.model_help import model_help_info, render_model_help
+
+        app = get_app(ctx)
+        try:
+            info = model_help_info(app, endpoint, self)
+        except errors.GenmediaError as exc:
+            app.warn(f"could not load the inputs of {endpoint} ({exc.message})")
+            return  # fall back to the static help
+        if app.json_flag:
+            click.echo(json.dumps(info, indent=2, default=str))
+        else:
+            render_model_help(app, info, ctx.get_help())
+        ctx.exit(0)
+
+    def json_help(self, ctx: click.Context, args: list[str]) -> dict[str, Any]:
+        from genmedia.commands.model_help import model_help_info
+
+        endpoint = next((a for a in args if not a.startswith("-") and a != "run"), None)
+        if endpoint:
+            return model_help_info(get_app(ctx), endpoint, self)
+        return self.to_info_dict(ctx)
+
+
+def make_run_command() -> click.Command:
+    params: list[click.Parameter] = [
+        click.Argument(["endpoint_id"], metavar="ENDPOINT"),
+        click.Argument(["model_args"], nargs=-1, type=click.UNPROCESSED),
+        click.Option(["--async", "async_"], is_flag=True, help="Submit and return the request id."),
+        click.Option(
+            ["--logs"], is_flag=True, help="Stream progress and logs to stderr (NDJSON in JSON mode)."
+        ),
+        click.Option(
+            ["--timeout"], type=click.FloatRange(min=0, min_open=True), metavar="S",
+            help="Stop waiting after S seconds (exit 8; the job keeps running).",
+        ),
+        click.Option(
+            ["--start-timeout"], type=click.FloatRange(min=1, min_open=True), metavar="S",
+            help="Server-side deadline for the job to start (queue wait), in seconds.",
+        ),
+        click.Option(["--priority"], type=click.Choice(["low", "normal"]), help="Queue priority."),
+        click.Option(["--webhook"], metavar="URL", help="URL the host POSTs the result to."),
+        click.Option(
+            ["--dry-run"], is_flag=True,
+            help="Print the final payload and the price estimate; submit nothing.",
+        ),
+        click.Option(
+            ["--cancel-on-interrupt"], is_flag=True,
+            help="On Ctrl-C or --timeout, cancel the job instead of leaving it running.",
+        ),
+        click.Option(
+            ["--input", "input_file"], metavar="FILE.json",
+            help="A JSON object with the whole input ('-' = stdin); flags override its keys.",
+        ),
+        click.Option(
+            ["--no-upload"], is_flag=True,
+            help="Do not upload local files given for URL inputs (send the text as is).",
+        ),
+        click.Option(["--provider"], metavar="NAME", help="Use this provider (default: by endpoint)."),
+        *plugin_options("run"),
+    ]
+    return RunCommand(
+        "run",
+        params=params,
+        callback=_run,
+        help=(
+            "Run a model and wait for its result.\n\n"
+            "Model inputs are options: genmedia run fal-ai/flux/dev --prompt 'a cat' "
+            "--num_images 2. `genmedia run ENDPOINT --help` lists the model's inputs."
+        ),
+        context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True},
+    )
+
+
+RUN_PARAMS = {
+    "endpoint_id", "model_args", "async_", "logs", "timeout", "start_timeout", "priority",
+    "webhook", "dry_run", "cancel_on_interrupt", "input_file", "no_upload", "provider",
+}
+
+
+def _run(**params: Any) -> None:
+    ctx = click.get_current_context()
+    app = get_app(ctx)
+    tail = ctx.meta.get(RUN_TAIL, [])
+    raw_args = parse_model_args(list(params["model_args"])) + parse_model_args(tail)
+    app.stream_logs = bool(params["logs"])
+    request = RunRequest(
+        endpoint_id=params["endpoint_id"],
+        provider=params["provider"],
+        options=RunOptions(
+            wait=not params["async_"],
+            logs=params["logs"],
+            timeout=params["timeout"],
+            start_timeout=params["start_timeout"],
+            priority=params["priority"],
+            webhook=params["webhook"],
+            dry_run=params["dry_run"],
+            cancel_on_interrupt=params["cancel_on_interrupt"],
+            upload_files=not params["no_upload"],
+        ),
+        raw_args=raw_args,
+        extra={k: v for k, v in params.items() if k not in RUN_PARAMS},
+    )
+    if params["input_file"]:
+        request.input.update(read_input_file(app, params["input_file"]))
+    from genmedia import pipeline
+
+    doc, code = pipeline.run(app, request)
+    emit(app, doc, pretty=render_run)
+    ctx.exit(code)
+
+
+def render_run(doc: dict[str, Any], console: Any) -> None:
+    from genmedia.types import iter_media
+
+    status = doc.get("status")
+    console.print(f"[bold green]{status}[/] {doc.get('endpoint_id', '')} {doc.get('request_id', '')}")
+    if status in ("submitted", "dry_run"):
+        from genmedia.output import render_mapping
+
+        render_mapping({k: v for k, v in doc.items() if k != "status"}, console)
+        return
+    saved = {f["url"]: f["path"] for f in doc.get("downloaded_files") or ()}
+    for ref in iter_media(doc.get("result")):
+        where = saved.get(ref.url)
+        console.print(f"  {ref.json_path}: {where or ref.url}")
+    for failure in doc.get("download_failures") or ():
+        console.print(f"  [red]failed[/] {failure['json_path']}: {failure['error']}")
+    extra = {k: v for k, v in (doc.get("result") or {}).items() if not isinstance(v, (dict, list))}
+    for key, value in extra.items():
+        console.print(f"  [dim]{key}:[/] {value}")
+
+
+# --------------------------------------------------------------------------- status
+
+
+def make_status_command() -> click.Command:
+    params: list[click.Parameter] = [
+        click.Argument(["ids"], nargs=-1, required=True, metavar="[ENDPOINT] REQUEST_ID|last"),
+        click.Option(["--result"], is_flag=True, help="Fetch the result (the job must be done)."),
+        click.Option(["--logs"], is_flag=True, help="Show all log lines (default: the last 5)."),
+        click.Option(["--cancel"], is_flag=True, help="Cancel the job."),
+        click.Option(
+            ["--wait"], is_flag=True,
+            help="Reattach: follow the job until it completes, then behave like run.",
+        ),
+        click.Option(["--timeout"], type=click.FloatRange(min=0, min_open=True), metavar="S",
+                     help="With --wait: stop waiting after S seconds."),
+        click.Option(["--cancel-on-interrupt"], is_flag=True,
+                     help="With --wait: cancel the job on Ctrl-C or --timeout."),
+        click.Option(["--provider"], metavar="NAME", help="Use this provider."),
+        *plugin_options("status"),
+    ]
+    return click.Command(
+        "status",
+        params=params,
+        callback=_status,
+        help=(
+            "Check a job, fetch its result, cancel it, or wait for it.\n\n"
+            "With the journal (history plugin) the endpoint may be left out, and `last` "
+            "names the most recent job."
+        ),
+    )
+
+
+STATUS_PARAMS = {"ids", "result", "logs", "cancel", "wait", "timeout", "cancel_on_interrupt", "provider"}
+
+
+def resolve_handle(app: AppContext, ids: tuple[str, ...], provider_name: str | None) -> JobHandle:
+    if len(ids) == 2:
+        endpoint, request_id = ids
+        provider = app.provider(provider_name) if provider_name else app.resolve_provider(endpoint)
+        return provider.handle_for(endpoint, request_id)
+    if len(ids) == 1:
+        app.configure()
+        handle = app.pm.hook.genmedia_find_job(reference=ids[0], ctx=app)
+        if handle is None:
+            raise errors.UsageError(
+                f"Unknown job {ids[0]!r}: give the endpoint too",
+                {"usage": "genmedia status ENDPOINT REQUEST_ID"},
+            )
+        return handle  # type: ignore[no-any-return]
+    raise errors.UsageError(
+        "status takes ENDPOINT REQUEST_ID (or REQUEST_ID / last with the journal)",
+        {"given": list(ids)},
+    )
+
+
+def _status(**params: Any) -> None:
+    ctx = click.get_current_context()
+    app = get_app(ctx)
+    app.stream_logs = bool(params["logs"])
+    extra = {k: v for k, v in params.items() if k not in STATUS_PARAMS}
+    wants_output = any(v not in (None, False, (), "") for v in extra.values())
+    if params["cancel"] and (params["result"] or params["wait"] or wants_output):
+        offending = [k for k, v in extra.items() if v not in (None, False, (), "")]
+        raise errors.UsageError(
+            f"--cancel cannot be combined with {', '.join('--' + o for o in offending) or '--result/--wait'}",
+        )
+    handle = resolve_handle(app, tuple(params["ids"]), params["provider"])
+    provider = app.provider(handle.provider)
+    from genmedia import pipeline
+
+    if params["cancel"]:
+        answer = provider.cancel(handle)
+        emit(app, {"status": "cancelled", "request_id": handle.request_id, "host_status": answer})
+        return
+    if params["wait"] or params["result"] or wants_output:
+        request = RunRequest(
+            endpoint_id=handle.endpoint_id,
+            provider=handle.provider,
+            options=RunOptions(
+                timeout=params["timeout"], cancel_on_interrupt=params["cancel_on_interrupt"]
+            ),
+            extra=extra,
+        )
+        if params["wait"]:
+            pipeline.notify(app, "genmedia_job_submitted", handle=handle, request=request, ctx=app)
+            result = pipeline.wait_for_result(app, provider, handle, request)
+        else:
+            result = provider.result(handle)
+        doc, code = pipeline.finish(app, result, extra)
+        emit(app, doc, pretty=render_run)
+        ctx.exit(code)
+    status = provider.status(handle, logs=True)
+    doc: dict[str, Any] = {"status": status.status, "request_id": status.request_id}
+    if status.queue_position is not None:
+        doc["queue_position"] = status.queue_position
+    if status.logs is not None and status.status != "IN_QUEUE":
+        doc["logs"] = status.logs if params["logs"] else status.logs[-5:]
+    if status.error:
+        doc["error"] = status.error
+        doc["error_type"] = status.error_type
+    emit(app, doc)

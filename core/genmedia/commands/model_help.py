@@ -1,0 +1,89 @@
+"""``genmedia run ENDPOINT --help``: the model's inputs rendered as flags."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from genmedia.context import AppContext
+from genmedia.types import FieldSchema
+
+
+def flag_info(field: FieldSchema) -> dict[str, Any]:
+    """One model input as a flag (upstream's ``run --help --json`` option shape)."""
+    description = field.description or ""
+    info: dict[str, Any] = {"flag": f"--{field.name}", "required": field.required}
+    if field.enum:
+        info["type"] = "enum"
+        info["enum"] = field.enum
+        description = f"{description} (enum: {'|'.join(map(str, field.enum))})".strip()
+    elif field.type == "boolean":
+        info["type"] = "boolean"
+    else:
+        info["type"] = "string"
+        description = f"{description} ({field.type})".strip()
+    if field.minimum is not None or field.maximum is not None:
+        info["range"] = [field.minimum, field.maximum]
+    info["description"] = description
+    if field.has_default:
+        default = field.default
+        info["default"] = default if isinstance(default, bool) else _stringify(default)
+    if field.is_file or field.items_is_file:
+        info["accepts_file"] = True
+    return info
+
+
+def _stringify(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def model_help_info(app: AppContext, endpoint: str, command: click.Command) -> dict[str, Any]:
+    from genmedia.pipeline import load_schema
+
+    provider = app.resolve_provider(endpoint)
+    schema = load_schema(app, provider, endpoint)
+    if schema is None or schema.input is None:
+        from genmedia.errors import NotFoundError
+
+        raise NotFoundError(f"No input schema for {endpoint}", {"endpoint_id": endpoint})
+    fields = sorted(schema.input, key=lambda f: (not f.required, f.name))
+    required = " ".join(f"--{f.name} VALUE" for f in fields if f.required)
+    title = " — ".join(x for x in (schema.name, schema.description) if x)
+    own = []
+    for param in command.params:
+        if isinstance(param, click.Option):
+            own.append(
+                {"flag": max(param.opts, key=len), "type": "boolean" if param.is_flag else "string",
+                 "required": False, "description": param.help or ""}
+            )
+    return {
+        "name": "run",
+        "description": f"Run {title}" if title else f"Run {endpoint}",
+        "endpoint_id": endpoint,
+        "usage": f"genmedia run {endpoint} {required}".strip() + " [OPTIONS]",
+        "arguments": [
+            {"name": "endpointId", "type": "positional", "required": False, "default": endpoint,
+             "description": "Model endpoint ID"}
+        ],
+        "options": [flag_info(f) for f in fields],
+        "run_options": own,
+    }
+
+
+def render_model_help(app: AppContext, info: dict[str, Any], static_help: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=app.stdout, highlight=False)
+    console.print(f"[bold]{info['description']}[/]")
+    console.print(f"Usage: {info['usage']}\n")
+    table = Table("input", "type", "default", "description", box=None, show_edge=False)
+    for opt in info["options"]:
+        flag = opt["flag"] + (" [red]*[/]" if opt["required"] else "")
+        kind = "|".join(map(str, opt["enum"])) if opt.get("enum") else opt["type"]
+        table.add_row(flag, kind, str(opt.get("default", "")), opt["description"])
+    console.print(table)
+    console.print("\n[dim]* required. genmedia's own options:[/]")
+    console.print(static_help.split("Options:", 1)[-1])

@@ -1,0 +1,240 @@
+"""Settings: the API key, output format, host overrides and where state lives.
+
+Precedence, highest first:
+
+1. runtime overrides made by plugins (``set_host``, e.g. the sandbox pointing every fal
+   host at the emulator; ``set_api_key`` with a sandbox key);
+2. the environment (``FAL_KEY`` always wins for the key; ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``
+   next; ``GENMEDIA_<ROLE>_URL``-style variables for hosts, named by the provider);
+3. the config file, ``config.json`` in the platformdirs user config directory (or
+   ``$GENMEDIA_HOME``), created 0600 atomically and warned about when group/world readable;
+4. built-in defaults.
+
+``.env`` loading is opt-in (``auto_load_env`` in the config file or ``GENMEDIA_LOAD_DOTENV=1``)
+and never overrides a variable that is already set. The key is never printed: ``repr`` and
+every output show :func:`mask_key` only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from genmedia.errors import ConfigError
+
+CONFIG_FILE = "config.json"
+OUTPUT_FORMATS = ("auto", "json", "pretty")
+
+
+def mask_key(key: str | None) -> str | None:
+    """``"1234abcd-…:secret"`` → ``"1234…****"``; never more than 4 characters shown."""
+    if not key:
+        return None
+    return key[:4] + "…****" if len(key) >= 12 else "****"
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@attrs.define(repr=False)
+class Settings:
+    """The resolved settings of one process. Plugins read it in ``genmedia_configure``."""
+
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+    file_values: dict[str, Any] = attrs.field(factory=dict)
+    output_format: str = "auto"
+    auto_load_env: bool = False
+    sandbox: bool = False
+    #: set by the plugin that actually started a sandbox, so output can say so.
+    sandbox_active: bool = False
+    _api_key: str | None = None
+    api_key_source: str | None = None
+    _host_overrides: dict[str, str] = attrs.field(factory=dict)
+    warnings: list[str] = attrs.field(factory=list)
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(config_dir={str(self.config_dir)!r}, output_format={self.output_format!r}, "
+            f"sandbox={self.sandbox!r}, api_key={mask_key(self._api_key)!r}, "
+            f"api_key_source={self.api_key_source!r})"
+        )
+
+    # -- key ---------------------------------------------------------------------------
+
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key
+
+    @property
+    def masked_key(self) -> str | None:
+        return mask_key(self._api_key)
+
+    def set_api_key(self, key: str | None, *, source: str) -> None:
+        self._api_key = key or None
+        self.api_key_source = source if key else None
+
+    # -- hosts -------------------------------------------------------------------------
+
+    def host(self, role: str, *, env: str | None = None, default: str) -> str:
+        """The base URL for a host ``role`` (e.g. ``"queue"``), without a trailing slash.
+
+        Runtime override, then the environment variable ``env``, then the config file's
+        ``hosts`` mapping, then ``default``.
+        """
+        hosts = self.file_values.get("hosts") or {}
+        for value in (
+            self._host_overrides.get(role),
+            os.environ.get(env) if env else None,
+            hosts.get(role) if isinstance(hosts, dict) else None,
+        ):
+            if value:
+                return str(value).rstrip("/")
+        return default.rstrip("/")
+
+    def set_host(self, role: str, url: str) -> None:
+        """Override a host for this process (highest precedence)."""
+        self._host_overrides[role] = url.rstrip("/")
+
+    def plugin_config(self, name: str) -> dict[str, Any]:
+        """The config file's ``plugins.<name>`` section (``{}`` when absent)."""
+        section = (self.file_values.get("plugins") or {}).get(name) or {}
+        return dict(section) if isinstance(section, dict) else {}
+
+    @property
+    def config_path(self) -> Path:
+        return self.config_dir / CONFIG_FILE
+
+
+def default_dirs() -> tuple[Path, Path, Path]:
+    """(config, data, cache) directories: ``$GENMEDIA_HOME/{config,data,cache}`` or platformdirs."""
+    home = os.environ.get("GENMEDIA_HOME")
+    if home:
+        base = Path(home).expanduser()
+        return base / "config", base / "data", base / "cache"
+    import platformdirs
+
+    return (
+        Path(platformdirs.user_config_dir("genmedia")),
+        Path(platformdirs.user_data_dir("genmedia")),
+        Path(platformdirs.user_cache_dir("genmedia")),
+    )
+
+
+def read_config_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Read ``config.json``; a missing file is ``{}``, anything unreadable is a ConfigError."""
+    warnings: list[str] = []
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return {}, warnings
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read config file: {path}", {"path": str(path), "reason": exc.strerror}
+        ) from None
+    if sys.platform != "win32" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warnings.append(
+            f"config file {path} is readable by other users (mode {stat.S_IMODE(st.st_mode):o});"
+            f" run: chmod 600 {path}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise ConfigError(
+            f"Cannot read config file: {path}", {"path": str(path), "reason": reason}
+        ) from None
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"Malformed config file: {path}",
+            {"path": str(path), "reason": f"{exc.msg} at line {exc.lineno} column {exc.colno}"},
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"Malformed config file: {path}",
+            {"path": str(path), "reason": "expected a JSON object"},
+        )
+    return data, warnings
+
+
+def write_config_file(path: Path, values: dict[str, Any]) -> None:
+    """Write ``values`` atomically with mode 0600 from the start (never chmod-ed after)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=path.parent)
+    # mkstemp creates the file 0600 already; the explicit chmod on the descriptor guards
+    # against platforms where it does not, before any byte of the key is written.
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(values, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def load_dotenv(path: Path) -> list[str]:
+    """Load ``KEY=VALUE`` lines from ``path`` without overriding the environment."""
+    if not path.is_file():
+        return []
+    from dotenv import dotenv_values
+
+    loaded = []
+    for key, value in dotenv_values(path).items():
+        if value is not None and key not in os.environ:
+            os.environ[key] = value
+            loaded.append(key)
+    return loaded
+
+
+def load_settings(*, sandbox: bool = False, output_format: str | None = None) -> Settings:
+    """Resolve settings from the environment and the config file (see module docstring)."""
+    config_dir, data_dir, cache_dir = default_dirs()
+    path = config_dir / CONFIG_FILE
+    values, warnings = read_config_file(path)
+
+    auto_env = bool(values.get("auto_load_env")) or _truthy(os.environ.get("GENMEDIA_LOAD_DOTENV"))
+    if auto_env:
+        load_dotenv(Path.cwd() / ".env")
+
+    fmt = output_format or os.environ.get("GENMEDIA_OUTPUT") or values.get("output_format")
+    fmt = str(fmt or "auto").lower()
+    if fmt not in OUTPUT_FORMATS:
+        warnings.append(f"ignoring unknown output format {fmt!r} (use one of auto, json, pretty)")
+        fmt = "auto"
+
+    settings = Settings(
+        config_dir=config_dir,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        file_values=values,
+        output_format=fmt,
+        auto_load_env=auto_env,
+        sandbox=sandbox or _truthy(os.environ.get("GENMEDIA_SANDBOX")),
+        warnings=warnings,
+    )
+    key_id, key_secret = os.environ.get("FAL_KEY_ID"), os.environ.get("FAL_KEY_SECRET")
+    if os.environ.get("FAL_KEY"):
+        settings.set_api_key(os.environ["FAL_KEY"], source="env:FAL_KEY")
+    elif key_id and key_secret:
+        settings.set_api_key(f"{key_id}:{key_secret}", source="env:FAL_KEY_ID")
+    elif isinstance(values.get("api_key"), str) and values["api_key"]:
+        settings.set_api_key(values["api_key"], source="config")
+    return settings

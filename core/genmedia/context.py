@@ -1,0 +1,181 @@
+"""The application context: one object carrying what a command and every hook need.
+
+It holds the global options, the settings (loaded lazily so a malformed config file
+becomes a clean error inside the error boundary), the plugin manager, the providers, the
+streams and the shared HTTP client. Tests build their own with other streams or a
+transport (``AppContext(http_transport=httpx.MockTransport(...))``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+import attrs
+
+from genmedia.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
+    from genmedia.config import Settings
+    from genmedia.plugins import PluginManager
+    from genmedia.types import Provider
+
+
+@attrs.define(eq=False)
+class AppContext:
+    json_flag: bool = False
+    debug: bool = False
+    field: str | None = None
+    sandbox_flag: bool = False
+    #: ``--logs`` on run/status: NDJSON progress events on stderr in JSON mode.
+    stream_logs: bool = False
+    disabled_plugins: tuple[str, ...] = ()
+    stdout: IO[str] = attrs.field(factory=lambda: sys.stdout)
+    stderr: IO[str] = attrs.field(factory=lambda: sys.stderr)
+    stdin: IO[str] = attrs.field(factory=lambda: sys.stdin)
+    #: an ``httpx`` transport for the shared client (tests), or None for the network.
+    http_transport: Any = None
+    #: the JSON document a command is building; sinks may read earlier contributions.
+    run_output: dict[str, Any] = attrs.field(factory=dict)
+    #: scratch space for the progress listener (last state shown per request id).
+    progress_state: dict[str, Any] = attrs.field(factory=dict)
+    _settings: Settings | None = None
+    _pm: PluginManager | None = None
+    _http: httpx.Client | None = None
+    _providers: dict[str, Provider] | None = None
+    _configured: bool = False
+    _warned: set[str] = attrs.field(factory=set)
+
+    # -- output mode ---------------------------------------------------------------------
+
+    @property
+    def json_mode(self) -> bool:
+        """JSON when ``--json``, ``GENMEDIA_OUTPUT=json``/config, or stdout is not a TTY."""
+        if self.json_flag:
+            return True
+        fmt = os.environ.get("GENMEDIA_OUTPUT", "").lower()
+        if not fmt and self._settings is not None:
+            fmt = self._settings.output_format
+        if fmt == "json":
+            return True
+        if fmt == "pretty":
+            return False
+        return not _isatty(self.stdout)
+
+    @property
+    def stderr_is_tty(self) -> bool:
+        return _isatty(self.stderr)
+
+    def warn(self, message: str, *, once: bool = True) -> None:
+        """A warning on stderr (plain text, never JSON: it is not the command's output)."""
+        if once and message in self._warned:
+            return
+        self._warned.add(message)
+        print(f"genmedia: warning: {message}", file=self.stderr, flush=True)
+
+    # -- settings and plugins ------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from genmedia.config import load_settings
+
+            self._settings = load_settings(sandbox=self.sandbox_flag)
+            for message in self._settings.warnings:
+                self.warn(message)
+        return self._settings
+
+    @property
+    def pm(self) -> PluginManager:
+        if self._pm is None:
+            from genmedia.plugins import make_plugin_manager
+
+            self._pm = make_plugin_manager(disabled=self.disabled_plugins, warn=self.warn)
+        return self._pm
+
+    def use_plugin_manager(self, pm: PluginManager) -> None:
+        """Use an existing manager (tests, embedding)."""
+        self._pm = pm
+
+    def configure(self) -> None:
+        """Call ``genmedia_configure`` once (historic, so later plugins get it too)."""
+        if not self._configured:
+            self._configured = True
+            self.pm.hook.genmedia_configure.call_historic(kwargs={"config": self.settings})
+
+    @property
+    def sandbox_active(self) -> bool:
+        return self._settings is not None and self._settings.sandbox_active
+
+    # -- providers -----------------------------------------------------------------------
+
+    @property
+    def providers(self) -> dict[str, Provider]:
+        if self._providers is None:
+            self.configure()
+            found: dict[str, Provider] = {}
+
+            def register(provider: Provider) -> None:
+                found[provider.name] = provider
+
+            self.pm.hook.genmedia_register_providers(register=register, ctx=self)
+            self._providers = found
+        return self._providers
+
+    def provider(self, name: str) -> Provider:
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise UsageError(
+                f"Unknown provider: {name}", {"available": sorted(self.providers)}
+            ) from None
+
+    def default_provider(self, name: str | None = None) -> Provider:
+        """``name``, else the config's ``default_provider``, else ``fal``, else the first."""
+        if name:
+            return self.provider(name)
+        preferred = self.settings.file_values.get("default_provider") or "fal"
+        if preferred in self.providers:
+            return self.providers[preferred]
+        if not self.providers:
+            raise UsageError("No provider is installed", {"hint": "genmedia plugins"})
+        return next(iter(self.providers.values()))
+
+    def resolve_provider(self, endpoint_id: str) -> Provider:
+        providers: Mapping[str, Provider] = self.providers
+        provider = self.pm.hook.genmedia_resolve_provider(
+            endpoint_id=endpoint_id, providers=providers, ctx=self
+        )
+        if provider is None:
+            raise NotFoundError(
+                f"No provider can run {endpoint_id}",
+                {"endpoint_id": endpoint_id, "providers": sorted(providers)},
+            )
+        return provider  # type: ignore[no-any-return]
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    @property
+    def http(self) -> httpx.Client:
+        """The shared keep-alive client, created on first use."""
+        if self._http is None:
+            from genmedia.http import make_client
+
+            self._http = make_client(transport=self.http_transport)
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,134 @@
+"""The core's own hook implementations: ``trylast`` fallbacks and the progress listener.
+
+Registered as plugin ``core`` before every other plugin; it cannot be disabled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from genmedia import errors, hookimpl
+from genmedia.context import AppContext
+from genmedia.types import ErrorReport, JobHandle, JobStatus, ModelSchema, Provider, RunRequest, RunResult
+
+
+@hookimpl(trylast=True)
+def genmedia_resolve_provider(
+    endpoint_id: str, providers: Mapping[str, Provider], ctx: AppContext
+) -> Provider | None:
+    scheme, sep, _rest = endpoint_id.partition(":")
+    if sep and "/" not in scheme:
+        for provider in providers.values():
+            if scheme in provider.schemes:
+                return provider
+        raise errors.UsageError(
+            f"No provider for scheme {scheme!r}",
+            {"endpoint_id": endpoint_id, "providers": sorted(providers)},
+        )
+    for provider in providers.values():
+        if provider.claims(endpoint_id):
+            return provider
+    return None
+
+
+@hookimpl(trylast=True)
+def genmedia_get_schema(endpoint_id: str, provider: Provider) -> ModelSchema:
+    return provider.schema(endpoint_id)
+
+
+@hookimpl(trylast=True)
+def genmedia_coerce_argument(raw: str) -> str:
+    return raw
+
+
+@hookimpl(trylast=True)
+def genmedia_execute(request: RunRequest, provider: Provider, ctx: AppContext) -> RunResult:
+    from genmedia.pipeline import execute
+
+    return execute(ctx, provider, request)
+
+
+@hookimpl
+def genmedia_job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext) -> None:
+    """Progress on stderr: NDJSON events with ``--logs`` in JSON mode, lines on a TTY."""
+    if ctx.json_mode:
+        if not ctx.stream_logs:
+            return
+        event: dict[str, Any] = {"event": "status", "request_id": handle.request_id}
+        event["status"] = status.status
+        if status.queue_position is not None:
+            event["queue_position"] = status.queue_position
+        lines = [json.dumps(event)]
+        for entry in status.logs or ():
+            lines.append(
+                json.dumps(
+                    {
+                        "event": "log",
+                        "request_id": handle.request_id,
+                        "level": entry.level,
+                        "message": entry.message,
+                        "timestamp": entry.timestamp,
+                    }
+                )
+            )
+        ctx.stderr.write("\n".join(lines) + "\n")
+        ctx.stderr.flush()
+        return
+    from genmedia.output import stderr_console
+
+    console = stderr_console(ctx)
+    key = (status.status, status.queue_position)
+    if ctx.progress_state.get(handle.request_id) != key:
+        ctx.progress_state[handle.request_id] = key
+        where = f" (position {status.queue_position})" if status.queue_position is not None else ""
+        console.print(f"[cyan]{status.status.lower().replace('_', ' ')}[/]{where}", markup=True)
+    for entry in status.logs or ():
+        console.print(f"[dim]│ {entry.level:<5}[/] {entry.message}", markup=True, highlight=False)
+
+
+@hookimpl(trylast=True)
+def genmedia_format_error(error: BaseException, ctx: AppContext) -> ErrorReport:
+    return format_error(error, debug=ctx.debug)
+
+
+def format_error(error: BaseException, *, debug: bool = False) -> ErrorReport:
+    """The fallback formatting of any exception (also used when plugins cannot load)."""
+    import click
+
+    if isinstance(error, errors.GenmediaError):
+        return ErrorReport(error.message, error.details or None, error.exit_code)
+    if isinstance(error, click.exceptions.NoSuchOption):
+        details: dict[str, Any] = {"option": error.option_name}
+        if error.possibilities:
+            details["did_you_mean"] = sorted(error.possibilities)
+        if error.ctx is not None:
+            details["usage"] = error.ctx.get_usage()
+        return ErrorReport(error.format_message(), details, errors.EXIT_USAGE)
+    if isinstance(error, click.exceptions.UsageError):
+        usage = {"usage": error.ctx.get_usage()} if error.ctx is not None else None
+        return ErrorReport(error.format_message(), usage, errors.EXIT_USAGE)
+    if isinstance(error, click.exceptions.ClickException):
+        return ErrorReport(error.format_message(), None, error.exit_code or errors.EXIT_ERROR)
+    if isinstance(error, (KeyboardInterrupt, click.exceptions.Abort)):
+        return ErrorReport("Interrupted", None, errors.EXIT_INTERRUPTED)
+    if _is_transport_error(error):
+        request = getattr(error, "_request", None)
+        url = str(request.url.copy_with(query=None)) if request is not None else None
+        return ErrorReport(
+            f"Network error: {type(error).__name__}: {error}",
+            {"url": url} if url else None,
+            errors.EXIT_REMOTE,
+        )
+    hint = "This is a bug in genmedia or a plugin; rerun with --debug for a traceback."
+    return ErrorReport(
+        f"Internal error: {type(error).__name__}: {error}", {"hint": hint}, errors.EXIT_ERROR
+    )
+
+
+def _is_transport_error(error: BaseException) -> bool:
+    import sys
+
+    httpx = sys.modules.get("httpx")  # never import httpx just to format an error
+    return httpx is not None and isinstance(error, httpx.TransportError)

@@ -1,0 +1,265 @@
+"""Every genmedia hook, with its parameters, return value and call semantics.
+
+Implementations are marked with :data:`genmedia.hookimpl` and take only the parameters they
+need (pluggy passes arguments by name). Never give an implementation's parameters default
+values. Built-in plugins are registered first, in this order: ``inputs``, ``fal``,
+``download``, ``assets``, ``sandbox``, ``history``; then third-party entry points (group
+``genmedia``). pluggy calls 1:N hooks in LIFO registration order, so third-party
+implementations run before built-ins unless they ask for ``trylast``; the core's fallbacks
+are ``trylast``.
+
+The ``ctx`` argument is always the :class:`genmedia.context.AppContext` of the invocation:
+settings, output mode, streams, the plugin manager and the shared HTTP client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+    from genmedia.config import Settings
+    from genmedia.context import AppContext
+    from genmedia.types import (
+        ErrorReport,
+        FieldSchema,
+        JobHandle,
+        JobStatus,
+        ModelSchema,
+        Provider,
+        RunRequest,
+        RunResult,
+    )
+
+hookspec = pluggy.HookspecMarker("genmedia")
+
+
+# --------------------------------------------------------------------------- setup
+
+
+@hookspec(historic=True)
+def genmedia_configure(config: Settings) -> None:
+    """Read (and, for plugins that redirect hosts, adjust) the process settings.
+
+    :param config: the resolved :class:`genmedia.config.Settings`. A plugin may call
+        ``config.set_host(role, url)`` and ``config.set_api_key(key, source=...)``; the
+        sandbox plugin does both when ``config.sandbox`` is true.
+
+    Semantics: *historic* — called once when plugins are loaded, and replayed for any plugin
+    registered later, so every plugin sees the settings exactly once. Return value ignored.
+    """
+
+
+@hookspec
+def genmedia_register_commands(cli: click.Group) -> None:
+    """Add commands or command groups to the root ``genmedia`` group.
+
+    :param cli: the root :class:`click.Group`; call ``cli.add_command(...)``.
+
+    Semantics: 1:N, every implementation is called once, on the first command lookup (so
+    ``genmedia --version`` loads no plugin). A command whose name already exists is
+    replaced by the later registration; built-ins register first. Return value ignored.
+    """
+
+
+@hookspec
+def genmedia_add_options(command_name: str) -> Sequence[click.Parameter] | None:
+    """Contribute options to a core command (``run`` or ``status``).
+
+    :param command_name: the command being built, ``"run"`` or ``"status"``.
+    :returns: click parameters to append (e.g. ``click.Option(["--download"], ...)``), or
+        None. Their parsed values arrive in :attr:`RunRequest.extra` (``run``) or in the
+        ``extra`` mapping passed to sinks (``status``), keyed by parameter name.
+
+    Semantics: 1:N; the lists are concatenated. Called once per command construction.
+    """
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@hookspec
+def genmedia_register_providers(register: Callable[[Provider], None], ctx: AppContext) -> None:
+    """Hand provider objects (model hosts) to the core.
+
+    :param register: call ``register(provider)`` for each :class:`genmedia.types.Provider`.
+        Registering a second provider with the same ``name`` replaces the first, so a
+        third-party plugin can override a built-in.
+    :param ctx: the application context (read settings; do not open connections yet).
+
+    Semantics: 1:N, called once, lazily, the first time a command needs a provider.
+    """
+
+
+@hookspec(firstresult=True)
+def genmedia_resolve_provider(
+    endpoint_id: str, providers: Mapping[str, Provider], ctx: AppContext
+) -> Provider | None:
+    """Choose the provider for ``endpoint_id``.
+
+    :param endpoint_id: the id as typed (it may carry a ``scheme:`` prefix).
+    :param providers: every registered provider by name.
+    :returns: a provider, or None for "not mine".
+
+    Semantics: firstresult. The core's ``trylast`` fallback uses, in order: the
+    ``--provider`` option, a ``scheme:`` prefix matching a provider's ``schemes``, then the
+    first provider whose ``claims(endpoint_id)`` is true (fal claims everything, as the
+    catch-all). Implement this to route by your own rule.
+    """
+
+
+@hookspec(firstresult=True)
+def genmedia_get_schema(endpoint_id: str, provider: Provider, ctx: AppContext) -> ModelSchema | None:
+    """Return the model's input/output schema.
+
+    :returns: a :class:`ModelSchema`, or None to let the next implementation answer.
+
+    Semantics: firstresult. The core's ``trylast`` fallback calls ``provider.schema()``;
+    a ``tryfirst`` implementation can serve a cache hit.
+    """
+
+
+@hookspec(firstresult=True)
+def genmedia_find_job(reference: str, ctx: AppContext) -> JobHandle | None:
+    """Find a job the user refers to without naming its endpoint.
+
+    :param reference: a request id, or ``"last"`` for the most recent job.
+    :returns: the :class:`JobHandle`, or None when this plugin does not know the job.
+
+    Why a hook: ``genmedia status REQUEST_ID`` and ``status last`` need someone who
+    remembers jobs; the built-in ``history`` journal answers, and another store could.
+
+    Semantics: firstresult. With no answer the command asks for ``ENDPOINT REQUEST_ID``.
+    """
+
+
+# --------------------------------------------------------------------------- input
+
+
+@hookspec(firstresult=True)
+def genmedia_coerce_argument(
+    name: str, raw: str, field: FieldSchema | None, ctx: AppContext
+) -> Any:
+    """Turn one command-line value into a typed model input.
+
+    :param name: the input name (``--prompt`` → ``"prompt"``).
+    :param raw: the string as typed (``@path`` and ``-`` not yet expanded).
+    :param field: the schema field, or None when the schema has no such field.
+    :returns: the typed value, or None for "not mine". Return :data:`JSON_NULL` to set
+        the input to JSON ``null``.
+
+    Semantics: firstresult. Built-in ``inputs`` types values by the schema; the core's
+    ``trylast`` fallback keeps the raw string.
+    """
+
+
+#: Return this from ``genmedia_coerce_argument`` to set an input to JSON null (None means
+#: "not mine" for a firstresult hook).
+JSON_NULL: Any = type("JsonNull", (), {"__repr__": lambda self: "JSON_NULL"})()
+
+
+@hookspec
+def genmedia_prepare_request(
+    request: RunRequest, schema: ModelSchema | None, provider: Provider, ctx: AppContext
+) -> None:
+    """Finish the request before anything is paid for: mutate ``request.input`` in place.
+
+    Built-in ``inputs`` uploads local files given for URL fields (replacing them with URLs
+    and recording :attr:`RunRequest.uploads`) and validates the input against ``schema``,
+    raising :class:`genmedia.errors.ValidationError` with ``validation_errors``.
+
+    :param schema: the model schema, or None when the provider has none.
+
+    Semantics: 1:N, mutate in place (pytest's ``collection_modifyitems`` style). Raise to
+    abort the run; nothing has been submitted yet.
+    """
+
+
+# --------------------------------------------------------------------------- execution
+
+
+@hookspec(firstresult=True)
+def genmedia_execute(request: RunRequest, provider: Provider, ctx: AppContext) -> RunResult | None:
+    """Run the job: submit, wait, fetch the result.
+
+    :returns: the :class:`RunResult`.
+
+    Semantics: firstresult. The core's ``trylast`` implementation submits, calls
+    ``genmedia_job_submitted``, follows ``provider.watch`` (calling
+    ``genmedia_job_progress``), enforces ``--timeout``, handles Ctrl-C (printing the request
+    id and the resume command; cancelling with ``--cancel-on-interrupt``) and fetches the
+    result. Plugins add around-advice with ``@hookimpl(wrapper=True)`` (they must
+    ``yield``), e.g. timing or journalling; a ``tryfirst`` implementation may replace
+    execution entirely (a cache, a dry run).
+    """
+
+
+@hookspec
+def genmedia_job_submitted(handle: JobHandle, request: RunRequest, ctx: AppContext) -> None:
+    """A job exists: its request id is known, before any waiting.
+
+    Why a hook of its own: the journal must record a paid job the moment it exists, exactly
+    once, even if the process is killed during the first status poll.
+
+    Semantics: 1:N notification; exceptions are caught by the core and shown as warnings so
+    a broken listener never loses the job. Also called by ``status`` when it reattaches.
+    """
+
+
+@hookspec
+def genmedia_job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext) -> None:
+    """A status update for a job being waited on (queue position, new log lines).
+
+    :param status: the latest :class:`JobStatus`; ``status.logs`` holds only lines not
+        reported before.
+
+    Semantics: 1:N notification, called for every update including the final COMPLETED one.
+    The core's built-in listener renders progress on stderr. Exceptions are warnings.
+    """
+
+
+# --------------------------------------------------------------------------- result
+
+
+@hookspec
+def genmedia_handle_result(
+    result: RunResult, options: Mapping[str, Any], ctx: AppContext
+) -> Mapping[str, Any] | None:
+    """An output sink: do something with a finished run (save files, record it …).
+
+    :param result: the finished run; ``result.media()`` lists the media references.
+    :param options: the values of options added through ``genmedia_add_options`` (e.g.
+        ``options["download"]``), the same for ``run`` and ``status``.
+    :returns: a mapping merged into the command's JSON output (e.g. ``{"downloaded_files":
+        [...]}``; values may be attrs objects), or None. A sink may set the key
+        ``"exit_code"`` to ask for a non-zero exit (e.g. 9 after a failed download); it is
+        removed from the output.
+
+    Semantics: 1:N, but guarded: the core calls each implementation separately and a sink
+    that raises becomes an entry in the output's ``sink_errors`` (and exit code 1), so the
+    result and request id are always printed. Sinks see earlier sinks' contributions in
+    ``ctx.run_output``. Order: LIFO registration, i.e. third-party sinks first, then
+    ``history``, ``download``; use ``trylast`` to see files saved by ``download``.
+    """
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@hookspec(firstresult=True)
+def genmedia_format_error(error: BaseException, ctx: AppContext) -> ErrorReport | None:
+    """Turn an exception into the error object the user sees, and an exit code.
+
+    :param error: the exception that ended the command.
+    :returns: an :class:`ErrorReport` (``error``, ``details``, ``exit_code``), or None when
+        this plugin does not know the exception.
+
+    Semantics: firstresult. Provider plugins format their own HTTP errors (fal turns a 422
+    ``detail`` list into ``validation_errors``); the core's ``trylast`` fallback handles
+    :class:`genmedia.errors.GenmediaError`, click usage errors, and everything else as an
+    internal error (traceback only with ``--debug``).
+    """

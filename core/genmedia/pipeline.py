@@ -1,0 +1,284 @@
+"""Run orchestration: resolve provider → schema → coerce → prepare → execute → sinks.
+
+Commands call :func:`run` and :func:`finish`; the stages are hooks so plugins can add to or
+replace any of them. :func:`wait_for_result` is the waiting loop shared by ``run`` (through
+the core's ``genmedia_execute``) and ``status --wait``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from genmedia import errors
+from genmedia.context import AppContext
+from genmedia.hookspecs import JSON_NULL
+from genmedia.types import JobHandle, JobStatus, LogEntry, ModelSchema, Provider, RunRequest, RunResult
+
+
+def load_schema(ctx: AppContext, provider: Provider, endpoint_id: str) -> ModelSchema | None:
+    """The model's schema through ``genmedia_get_schema``; None if the provider has none."""
+    try:
+        schema = ctx.pm.hook.genmedia_get_schema(endpoint_id=endpoint_id, provider=provider, ctx=ctx)
+    except (errors.NotFoundError, errors.AuthError):
+        raise
+    except errors.GenmediaError as exc:
+        ctx.warn(f"could not load the schema of {endpoint_id} ({exc}); inputs are not checked")
+        return None
+    return schema  # type: ignore[no-any-return]
+
+
+def coerce_inputs(ctx: AppContext, request: RunRequest, schema: ModelSchema | None) -> None:
+    """Type every ``--name value`` pair through ``genmedia_coerce_argument``.
+
+    A name given several times becomes a list (lists are concatenated), which is how array
+    inputs are given by repeating a flag; repeating a non-array field is a usage error.
+    """
+    collected: dict[str, list[Any]] = {}
+    for name, raw in request.raw_args:
+        field = schema.field(name) if schema is not None else None
+        value = ctx.pm.hook.genmedia_coerce_argument(name=name, raw=raw, field=field, ctx=ctx)
+        collected.setdefault(name, []).append(None if value is JSON_NULL else value)
+    for name, values in collected.items():
+        field = schema.field(name) if schema is not None else None
+        is_array = field is not None and field.type.startswith("array")
+        if len(values) == 1:
+            request.input[name] = values[0]
+        elif is_array or field is None:
+            merged: list[Any] = []
+            for v in values:
+                merged.extend(v if isinstance(v, list) else [v])
+            request.input[name] = merged
+        else:
+            raise errors.UsageError(
+                f"--{name} was given {len(values)} times but takes one value",
+                {"field": name, "values": values},
+            )
+
+
+def prepare(ctx: AppContext, request: RunRequest) -> tuple[Provider, ModelSchema | None]:
+    """Everything before paying: provider, schema, typed and validated input."""
+    provider = (
+        ctx.provider(request.provider)
+        if request.provider
+        else ctx.resolve_provider(request.endpoint_id)
+    )
+    schema = load_schema(ctx, provider, request.endpoint_id)
+    coerce_inputs(ctx, request, schema)
+    ctx.pm.hook.genmedia_prepare_request(request=request, schema=schema, provider=provider, ctx=ctx)
+    return provider, schema
+
+
+def notify(ctx: AppContext, hook: str, **kwargs: Any) -> None:
+    """Call a notification hook; a failing listener is a warning, never a lost job."""
+    caller = getattr(ctx.pm.hook, hook)
+    for impl in plain_impls(caller):
+        try:
+            impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
+        except Exception as exc:  # noqa: BLE001 - a listener must not lose the job
+            if ctx.debug:
+                raise
+            ctx.warn(f"plugin {impl.plugin_name!r} failed in {hook}: {exc}", once=False)
+
+
+def plain_impls(caller: Any) -> list[Any]:
+    """A hook's implementations in call order, wrappers left out."""
+    return [
+        impl
+        for impl in reversed(caller.get_hookimpls())
+        if not (impl.hookwrapper or getattr(impl, "wrapper", False))
+    ]
+
+
+def announce_submitted(ctx: AppContext, handle: JobHandle) -> None:
+    """Put the request id on stderr the moment it exists (JSON mode: an NDJSON event)."""
+    from genmedia.output import stderr_console
+
+    if ctx.json_mode:
+        import json
+
+        event = {
+            "event": "submitted",
+            "endpoint_id": handle.endpoint_id,
+            "request_id": handle.request_id,
+        }
+        ctx.stderr.write(json.dumps(event) + "\n")
+        ctx.stderr.flush()
+    else:
+        stderr_console(ctx).print(
+            f"[dim]submitted[/] {handle.endpoint_id} [bold]{handle.request_id}[/]", markup=True
+        )
+
+
+def resume_command(handle: JobHandle) -> str:
+    return f"genmedia status {handle.endpoint_id} {handle.request_id} --wait"
+
+
+def wait_for_result(
+    ctx: AppContext, provider: Provider, handle: JobHandle, request: RunRequest
+) -> RunResult:
+    """Follow the job to completion and fetch its result.
+
+    Enforces ``--timeout``; Ctrl-C or a timeout prints the request id and the command that
+    resumes the job (cancelling first with ``--cancel-on-interrupt``).
+    """
+    options = request.options
+    deadline = time.monotonic() + options.timeout if options.timeout else None
+    seen: set[tuple[str | None, str, str]] = set()
+    logs: list[LogEntry] = []
+    last: JobStatus | None = None
+    try:
+        for status in provider.watch(handle, logs=True, deadline=deadline):
+            fresh = [e for e in status.logs or () if e.key not in seen]
+            seen.update(e.key for e in fresh)
+            logs.extend(fresh)
+            last = status
+            notify(ctx, "genmedia_job_progress", handle=handle, status=_with_logs(status, fresh), ctx=ctx)
+            if status.done:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                raise errors.TimeoutExpired(
+                    f"Timed out after {options.timeout:g}s waiting for {handle.request_id}"
+                )
+        else:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise errors.TimeoutExpired(
+                    f"Timed out after {options.timeout:g}s waiting for {handle.request_id}"
+                )
+    except KeyboardInterrupt:
+        raise _stopped(ctx, provider, handle, request, errors.Interrupted("Interrupted")) from None
+    except errors.TimeoutExpired as exc:
+        raise _stopped(ctx, provider, handle, request, exc) from None
+    if last is not None and last.error:
+        raise errors.JobFailedError(
+            f"Job failed: {last.error}",
+            {
+                "endpoint_id": handle.endpoint_id,
+                "request_id": handle.request_id,
+                "error_type": last.error_type,
+                "logs": logs[-10:],
+            },
+        )
+    try:
+        result = provider.result(handle)
+    except errors.GenmediaError as exc:
+        exc.add_details(endpoint_id=handle.endpoint_id, request_id=handle.request_id)
+        if logs and isinstance(exc.details, dict):
+            exc.details.setdefault("logs", logs[-10:])
+        raise
+    result.logs = logs or result.logs
+    result.input = result.input or request.input
+    return result
+
+
+def _with_logs(status: JobStatus, fresh: list[LogEntry]) -> JobStatus:
+    import attrs
+
+    return attrs.evolve(status, logs=fresh)
+
+
+def _stopped(
+    ctx: AppContext,
+    provider: Provider,
+    handle: JobHandle,
+    request: RunRequest,
+    exc: errors.GenmediaError,
+) -> errors.GenmediaError:
+    details: dict[str, Any] = {"endpoint_id": handle.endpoint_id, "request_id": handle.request_id}
+    if request.options.cancel_on_interrupt:
+        try:
+            details["cancel"] = provider.cancel(handle)
+            details["final_status"] = provider.status(handle, logs=False).status
+        except Exception as cancel_exc:  # noqa: BLE001 - report, never lose the id
+            details["cancel_error"] = str(cancel_exc)
+    else:
+        details["job"] = "still running; nothing was cancelled"
+        details["resume"] = resume_command(handle)
+    kind = "Interrupted" if isinstance(exc, errors.Interrupted) else exc.message
+    exc.message = f"{kind}: request {handle.request_id} on {handle.endpoint_id}"
+    exc.args = (exc.message,)
+    exc.details = details
+    return exc
+
+
+def execute(ctx: AppContext, provider: Provider, request: RunRequest) -> RunResult:
+    """The core's ``genmedia_execute``: submit, announce, wait, fetch."""
+    handle = submit(ctx, provider, request)
+    return wait_for_result(ctx, provider, handle, request)
+
+
+def submit(ctx: AppContext, provider: Provider, request: RunRequest) -> JobHandle:
+    handle = provider.submit(request)
+    announce_submitted(ctx, handle)
+    notify(ctx, "genmedia_job_submitted", handle=handle, request=request, ctx=ctx)
+    return handle
+
+
+def run(ctx: AppContext, request: RunRequest) -> tuple[dict[str, Any], int]:
+    """``genmedia run``: the JSON document to print and the exit code."""
+    provider, _schema = prepare(ctx, request)
+    if request.options.dry_run:
+        doc: dict[str, Any] = {
+            "status": "dry_run",
+            "endpoint_id": request.endpoint_id,
+            "provider": provider.name,
+            "input": request.input,
+        }
+        estimate = getattr(provider, "estimate", None)
+        if callable(estimate):
+            try:
+                doc["estimate"] = estimate(request)
+            except errors.GenmediaError as exc:
+                doc["estimate_error"] = exc.message
+        return doc, 0
+    if not request.options.wait:
+        handle = submit(ctx, provider, request)
+        return {
+            "status": "submitted",
+            "request_id": handle.request_id,
+            "endpoint_id": handle.endpoint_id,
+            "hint": f"Check status: genmedia status {handle.endpoint_id} {handle.request_id}",
+        }, 0
+    result = ctx.pm.hook.genmedia_execute(request=request, provider=provider, ctx=ctx)
+    return finish(ctx, result, request.extra)
+
+
+def finish(
+    ctx: AppContext, result: RunResult, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """Build the output document and run every output sink, each guarded separately.
+
+    Returns the document and the exit code sinks asked for (0 when all went well).
+    """
+    doc: dict[str, Any] = {
+        "status": result.status,
+        "endpoint_id": result.endpoint_id,
+        "request_id": result.request_id,
+        "result": result.result,
+    }
+    ctx.run_output = doc
+    sink_errors = []
+    exit_code = 0
+    for impl in plain_impls(ctx.pm.hook.genmedia_handle_result):
+        kwargs = {"result": result, "options": dict(options), "ctx": ctx}
+        try:
+            contribution = impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one sink must not lose the run
+            if ctx.debug:
+                raise
+            sink_errors.append({"plugin": impl.plugin_name, "error": f"{type(exc).__name__}: {exc}"})
+            exit_code = exit_code or errors.EXIT_ERROR
+            continue
+        if contribution:
+            contribution = dict(contribution)
+            code = contribution.pop("exit_code", 0)
+            exit_code = exit_code or int(code or 0)
+            doc.update(contribution)
+    if result.logs:
+        doc["logs"] = result.logs
+    if sink_errors:
+        doc["sink_errors"] = sink_errors
+    return doc, exit_code

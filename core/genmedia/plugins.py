@@ -1,0 +1,174 @@
+"""The plugin manager factory.
+
+:func:`make_plugin_manager` builds a fresh manager: the core's fallbacks, then the built-in
+plugins from :data:`BUILTIN_PLUGINS` (one tuple, in order), then third-party entry points
+of group ``genmedia``. Nothing happens at import time.
+
+Blocking happens *before* import: ``GENMEDIA_DISABLE_PLUGINS=a,b`` or ``--disable-plugin``
+(repeatable) name plugins (built-in short names or entry-point names) that are never
+imported. ``GENMEDIA_NO_PLUGIN_AUTOLOAD=1`` skips entry points altogether. A third-party
+plugin that fails to import or register is recorded in :attr:`PluginManager.load_errors`,
+warned about, and listed by ``genmedia plugins``; the CLI carries on without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+import pluggy
+
+from genmedia import hookspecs
+
+ENTRY_POINT_GROUP = "genmedia"
+
+#: Built-in plugins: (short name, module). Registered first, in this order.
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("inputs", "genmedia_inputs.plugin"),
+    ("fal", "genmedia_fal.plugin"),
+    ("download", "genmedia_download.plugin"),
+    ("assets", "genmedia_assets.plugin"),
+    ("sandbox", "genmedia_sandbox.plugin"),
+    ("history", "genmedia_history.plugin"),
+)
+
+#: The core's own hook implementations (fallbacks, built-in commands); cannot be disabled.
+CORE_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("core", "genmedia.defaults"),
+    ("core-commands", "genmedia.commands"),
+)
+
+
+@attrs.frozen
+class PluginLoadError:
+    """A plugin that could not be loaded."""
+
+    name: str
+    error: str
+    distribution: str | None = None
+    version: str | None = None
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager plus what ``genmedia plugins`` reports."""
+
+    def __init__(self) -> None:
+        super().__init__("genmedia")
+        self.load_errors: list[PluginLoadError] = []
+        self.builtin_names: set[str] = set()
+        self.blocked_names: set[str] = set()
+        #: entry-point name -> (distribution, version) for third-party plugins.
+        self.distributions: dict[str, tuple[str | None, str | None]] = {}
+
+
+def disabled_from_env() -> set[str]:
+    raw = os.environ.get("GENMEDIA_DISABLE_PLUGINS", "")
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def make_plugin_manager(
+    *,
+    disabled: Iterable[str] = (),
+    builtins: Iterable[tuple[str, str]] | None = None,
+    autoload: bool | None = None,
+    warn: Any = None,
+) -> PluginManager:
+    """Build a plugin manager.
+
+    :param disabled: plugin names to block before import (added to the environment's).
+    :param builtins: override :data:`BUILTIN_PLUGINS` (tests).
+    :param autoload: load entry points; default: unless ``GENMEDIA_NO_PLUGIN_AUTOLOAD``.
+    :param warn: ``warn(message)`` for load problems; default prints to stderr.
+    """
+    pm = PluginManager()
+    pm.add_hookspecs(hookspecs)
+    blocked = set(disabled) | disabled_from_env()
+    pm.blocked_names = blocked
+    for name in blocked:
+        pm.set_blocked(name)
+    warn = warn or (lambda msg: print(f"genmedia: warning: {msg}", file=sys.stderr))
+
+    for name, module in CORE_PLUGINS:
+        pm.register(importlib.import_module(module), name=name)
+
+    for name, module in BUILTIN_PLUGINS if builtins is None else builtins:
+        if name in blocked:
+            continue
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            # A built-in whose optional dependencies are missing (e.g. the sandbox without
+            # the "sandbox" extra) must not break the CLI either.
+            pm.load_errors.append(PluginLoadError(name, f"{type(exc).__name__}: {exc}"))
+            continue
+        pm.register(mod, name=name)
+        pm.builtin_names.add(name)
+
+    if autoload is None:
+        autoload = not _truthy(os.environ.get("GENMEDIA_NO_PLUGIN_AUTOLOAD"))
+    if autoload:
+        load_entry_points(pm, blocked, warn)
+    pm.check_pending()
+    return pm
+
+
+def load_entry_points(pm: PluginManager, blocked: set[str], warn: Any) -> None:
+    """Load each entry point of group ``genmedia`` in its own try/except."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in blocked or pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
+            continue
+        dist = getattr(ep, "dist", None)
+        dist_name = dist.metadata["Name"] if dist is not None else None
+        version = dist.version if dist is not None else None
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:  # noqa: BLE001 - any failure of foreign code is contained
+            error = f"{type(exc).__name__}: {exc}"
+            pm.load_errors.append(PluginLoadError(ep.name, error, dist_name, version))
+            warn(f"plugin {ep.name!r} failed to load and was skipped ({error})")
+            continue
+        pm.distributions[ep.name] = (dist_name, version)
+
+
+@attrs.frozen
+class PluginInfo:
+    """One row of ``genmedia plugins``."""
+
+    name: str
+    builtin: bool
+    hooks: list[str]
+    version: str | None = None
+    distribution: str | None = None
+    error: str | None = None
+
+
+def describe_plugins(pm: PluginManager) -> list[PluginInfo]:
+    """What ``genmedia plugins`` prints: loaded plugins, then those that failed."""
+    from genmedia import __version__
+
+    dists = pm.distributions
+    rows = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None or name in {n for n, _ in CORE_PLUGINS}:
+            continue
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
+        builtin = name in pm.builtin_names
+        dist, version = ("genmedia", __version__) if builtin else dists.get(name, (None, None))
+        rows.append(PluginInfo(name, builtin, hooks, version, dist))
+    for err in pm.load_errors:
+        builtin = err.name in {n for n, _ in BUILTIN_PLUGINS}
+        rows.append(
+            PluginInfo(err.name, builtin, [], err.version, err.distribution, error=err.error)
+        )
+    return rows

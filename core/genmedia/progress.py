@@ -1,0 +1,73 @@
+"""Byte progress for transfers: a rich bar on a terminal's stderr, nothing otherwise.
+
+Plugins use :func:`transfer_progress` for uploads and downloads::
+
+    with transfer_progress(ctx, "upload cat.png") as progress:
+        provider.upload(path, progress=progress)   # progress(done, total) or None
+
+``progress`` is None when nothing should be drawn (JSON mode, stderr not a terminal), so
+callers skip the bookkeeping entirely.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.context import AppContext
+
+ProgressFn = Callable[[int, "int | None"], None]
+
+
+def wants_progress(ctx: AppContext) -> bool:
+    return ctx.stderr_is_tty and not ctx.json_mode
+
+
+@contextlib.contextmanager
+def transfer_progress(ctx: AppContext, label: str) -> Iterator[ProgressFn | None]:
+    """One task's progress bar; yields ``progress(done_bytes, total_bytes_or_None)``."""
+    if not wants_progress(ctx):
+        yield None
+        return
+    with multi_progress(ctx) as add_task:
+        yield add_task(label)
+
+
+@contextlib.contextmanager
+def multi_progress(ctx: AppContext) -> Iterator[Callable[[str], ProgressFn]]:
+    """Several bars at once (parallel downloads): ``add_task(label)`` returns a callback."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    console = Console(file=ctx.stderr, stderr=True)
+    lock = threading.Lock()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+
+        def add_task(label: str) -> ProgressFn:
+            with lock:
+                task = bar.add_task(label, total=None)
+
+            def update(done: int, total: int | None) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return update
+
+        yield add_task

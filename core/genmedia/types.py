@@ -1,0 +1,396 @@
+"""The data model: attrs classes for everything that crosses a hook or leaves the process.
+
+Every JSON document genmedia prints is built from these classes and converted by the one
+cattrs converter in :mod:`genmedia.serialization`. Fields whose value is ``None`` are left
+out of JSON output unless a class says otherwise (upstream genmedia omits undefined keys).
+
+Plugins may add their own attrs classes; anything a sink returns from
+``genmedia_handle_result`` is unstructured by the same converter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import attrs
+
+JsonDict = dict[str, Any]
+
+#: Queue states as fal reports them. There is no FAILED state: a failed job is COMPLETED
+#: with an ``error`` (see docs/output.md).
+QueueState = Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+TERMINAL_STATES = frozenset({"COMPLETED"})
+
+
+class _Missing:
+    """Sentinel type for "no default" in :class:`FieldSchema` (``None`` is a real default)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@attrs.frozen
+class ModelInfo:
+    """One model (endpoint) from a provider's catalog, in upstream's ``models[]`` shape."""
+
+    endpoint_id: str
+    name: str | None = None
+    category: str | None = None
+    status: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    updated_at: str | None = None
+    is_favorited: bool | None = None
+    thumbnail_url: str | None = None
+    model_url: str | None = None
+    date: str | None = None
+    highlighted: bool | None = None
+    pinned: bool | None = None
+    enterprise_status: Any = None
+    openapi: JsonDict | None = None
+
+
+@attrs.frozen
+class ModelQuery:
+    """What ``genmedia models`` asks a provider for."""
+
+    query: str | None = None
+    category: str | None = None
+    status: str | None = "active"
+    limit: int = 20
+    cursor: str | None = None
+    endpoint_ids: tuple[str, ...] = ()
+    expand: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ModelPage:
+    """One page of search results."""
+
+    models: list[ModelInfo]
+    next_cursor: str | None = None
+    has_more: bool = False
+
+
+@attrs.frozen
+class FieldSchema:
+    """One input or output field of a model, with ``$ref``/``anyOf``/``allOf`` resolved.
+
+    ``type`` is a readable type: ``string``, ``integer``, ``number``, ``boolean``,
+    ``object``, ``array<string>``, ``array<object>``, or ``a|b`` for a union; ``nullable``
+    says whether ``null`` is allowed. ``default`` is :data:`MISSING` when the schema has none.
+    ``is_file`` is true for URL fields that accept an uploaded file (``image_url``,
+    ``audio_url`` …) and ``items_is_file`` for arrays of them. ``schema`` keeps the
+    resolved JSON schema of the field for plugins that want more.
+    """
+
+    name: str
+    type: str
+    required: bool = False
+    description: str | None = None
+    default: Any = MISSING
+    enum: list[Any] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: float | None = None
+    exclusive_maximum: float | None = None
+    nullable: bool = False
+    is_file: bool = False
+    items_is_file: bool = False
+    examples: list[Any] | None = None
+    schema: JsonDict = attrs.field(factory=dict, repr=False, metadata={"json": False})
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not MISSING
+
+
+@attrs.frozen
+class ModelSchema:
+    """A model's input and output fields (compact form) plus the raw OpenAPI document."""
+
+    endpoint_id: str
+    name: str | None = None
+    category: str | None = None
+    description: str | None = None
+    input: list[FieldSchema] | None = None
+    output: list[FieldSchema] | None = None
+    openapi: JsonDict | None = attrs.field(default=None, repr=False, metadata={"json": False})
+
+    def field(self, name: str) -> FieldSchema | None:
+        for f in self.input or ():
+            if f.name == name:
+                return f
+        return None
+
+
+# --------------------------------------------------------------------------- execution
+
+
+@attrs.define
+class RunOptions:
+    """How to run: the provider-agnostic flags of ``genmedia run``."""
+
+    wait: bool = True
+    logs: bool = False
+    timeout: float | None = None
+    start_timeout: float | None = None
+    priority: str | None = None
+    webhook: str | None = None
+    dry_run: bool = False
+    cancel_on_interrupt: bool = False
+    upload_files: bool = True
+
+
+@attrs.define
+class RunRequest:
+    """A run about to happen. ``input`` is mutated in place by ``genmedia_prepare_request``.
+
+    ``raw_args`` keeps the model inputs exactly as typed (``[(name, raw value), …]``),
+    ``extra`` carries the values of options added by plugins through
+    ``genmedia_add_options`` (e.g. ``{"download": "out/{index}.{ext}"}``).
+    """
+
+    endpoint_id: str
+    input: JsonDict = attrs.field(factory=dict)
+    provider: str | None = None
+    options: RunOptions = attrs.field(factory=RunOptions)
+    raw_args: list[tuple[str, str]] = attrs.field(factory=list)
+    extra: JsonDict = attrs.field(factory=dict)
+    uploads: list[UploadedFile] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class JobHandle:
+    """A submitted job: everything needed to find it again after any interruption."""
+
+    provider: str
+    endpoint_id: str
+    request_id: str
+    status_url: str | None = None
+    response_url: str | None = None
+    cancel_url: str | None = None
+    submitted_at: float | None = None
+
+
+@attrs.frozen
+class LogEntry:
+    """A model-side log line, normalised (``level`` defaults to INFO)."""
+
+    message: str
+    level: str = "INFO"
+    timestamp: str | None = None
+    source: str | None = None
+
+    @property
+    def key(self) -> tuple[str | None, str, str]:
+        return (self.timestamp, self.level, self.message)
+
+
+@attrs.frozen
+class JobStatus:
+    """One status report of a job. ``error``/``error_type`` set on a failed COMPLETED job."""
+
+    status: str
+    request_id: str
+    queue_position: int | None = None
+    logs: list[LogEntry] | None = None
+    metrics: JsonDict | None = None
+    error: str | None = None
+    error_type: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL_STATES
+
+
+@attrs.frozen
+class MediaRef:
+    """A media reference found in a result: an object with an http(s) ``url``.
+
+    ``json_path`` is upstream's path (``images[0]``, ``video``, ``outputs[1].image``;
+    ``result`` for the root), ``index`` the 0-based position in depth-first walk order.
+    """
+
+    url: str
+    json_path: str
+    index: int
+    content_type: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+
+
+@attrs.frozen
+class SavedFile:
+    """A file an output sink wrote to disk."""
+
+    url: str
+    path: str
+    size_bytes: int
+    json_path: str
+    content_type: str | None = None
+    sha256: str | None = None
+
+
+@attrs.frozen
+class SaveFailure:
+    """A media reference an output sink could not save."""
+
+    url: str
+    json_path: str
+    error: str
+
+
+@attrs.define
+class RunResult:
+    """A finished run: the model's output plus what is known about the job.
+
+    ``status`` is upstream's lower-case ``completed``. ``input`` is the payload that was
+    submitted (sinks such as provenance sidecars use it).
+    """
+
+    endpoint_id: str
+    request_id: str
+    result: JsonDict
+    status: str = "completed"
+    logs: list[LogEntry] = attrs.field(factory=list)
+    handle: JobHandle | None = None
+    input: JsonDict = attrs.field(factory=dict)
+    metrics: JsonDict | None = None
+    sandbox: bool = False
+
+    def media(self) -> list[MediaRef]:
+        """Every media reference in ``result``, depth first in key order."""
+        return list(iter_media(self.result))
+
+
+@attrs.frozen
+class UploadedFile:
+    """A file put on the provider's storage."""
+
+    url: str
+    source: str
+    size_bytes: int | None = None
+    content_type: str | None = None
+    file_name: str | None = None
+
+
+@attrs.frozen
+class Price:
+    endpoint_id: str
+    unit_price: float
+    unit: str
+    currency: str
+
+
+@attrs.frozen
+class ErrorReport:
+    """What the user sees when something fails: upstream's ``{"error", "details"}`` object.
+
+    ``exit_code`` is not printed; it becomes the process exit status (see docs/exit-codes.md).
+    """
+
+    error: str
+    details: Any = None
+    exit_code: int = 1
+
+
+# --------------------------------------------------------------------------- providers
+
+
+ProgressCallback = Any  # Callable[[int, int | None], None]: bytes done, total
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A model host. Providers are handed to the core by ``genmedia_register_providers``.
+
+    Methods are synchronous; they raise :class:`genmedia.errors.GenmediaError` subclasses
+    for expected failures. ``ctx`` is the :class:`genmedia.context.AppContext`.
+    """
+
+    name: str
+    #: endpoint prefixes this provider owns, e.g. ``("fal",)`` claims ``fal:owner/app``.
+    schemes: tuple[str, ...]
+
+    def claims(self, endpoint_id: str) -> bool:
+        """Whether this provider serves ``endpoint_id`` when no scheme or flag chose one."""
+
+    def search(self, query: ModelQuery) -> ModelPage: ...
+
+    def schema(self, endpoint_id: str) -> ModelSchema: ...
+
+    def upload(self, source: str, *, progress: ProgressCallback | None = None) -> UploadedFile:
+        """Put a local file (or an http(s) URL's content) on the provider's storage."""
+
+    def submit(self, request: RunRequest) -> JobHandle: ...
+
+    def status(self, handle: JobHandle, *, logs: bool = True) -> JobStatus: ...
+
+    def watch(
+        self, handle: JobHandle, *, logs: bool = True, deadline: float | None = None
+    ) -> Iterator[JobStatus]:
+        """Yield status updates until the job is COMPLETED (stream or poll, the provider's
+        choice). Must return control at least every second so the core can enforce
+        ``deadline`` (a ``time.monotonic()`` value) and notice Ctrl-C."""
+
+    def result(self, handle: JobHandle) -> RunResult: ...
+
+    def cancel(self, handle: JobHandle) -> str:
+        """Ask the host to cancel; returns the host's answer (e.g. CANCELLATION_REQUESTED)."""
+
+    def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
+        """Rebuild a handle from an id (``genmedia status ENDPOINT REQUEST_ID``)."""
+
+
+def iter_media(value: Any, path: str = "") -> Iterator[MediaRef]:
+    """Walk ``value`` depth first in key order and yield every media reference.
+
+    An object is a reference when it has a string ``url`` starting with ``http://`` or
+    ``https://`` (case-insensitive); the walk continues into its other keys. Bare URL
+    strings are not references (upstream's rule).
+    """
+    counter = [0]
+    yield from _walk(value, path, counter)
+
+
+def _walk(value: Any, path: str, counter: list[int]) -> Iterator[MediaRef]:
+    if isinstance(value, Mapping):
+        url = value.get("url")
+        if isinstance(url, str) and url[:8].lower().startswith(("http://", "https://")):
+            size = value.get("file_size")
+            name = value.get("file_name")
+            ctype = value.get("content_type")
+            yield MediaRef(
+                url=url,
+                json_path=path or "result",
+                index=counter[0],
+                content_type=ctype if isinstance(ctype, str) and ctype else None,
+                file_name=name if isinstance(name, str) and name else None,
+                file_size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+            )
+            counter[0] += 1
+        for key, child in value.items():
+            if key == "url":
+                continue
+            yield from _walk(child, f"{path}.{key}" if path else str(key), counter)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _walk(child, f"{path}[{i}]", counter)

@@ -1,0 +1,1 @@
+"""genmedia built-in plugin: fal."""

@@ -177,6 +177,7 @@ def make_cli() -> RootGroup:
     """Build the root group. A new one per invocation, so tests never share state."""
 
     @click.group(
+        "genmedia",
         cls=RootGroup,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
         epilog="Docs: docs/index.md. `genmedia --help --json` prints the whole command tree.",
@@ -212,12 +213,16 @@ def make_cli() -> RootGroup:
         callback=_print_version,
         help="Print the version and exit.",
     )
-    def cli(**_options: Any) -> None:
+    @click.pass_context
+    def cli(ctx: click.Context, **_options: Any) -> None:
         """Run generative-media models end to end: find a model, read its schema, upload
         inputs, run it, follow it, save the results.
 
         Output is JSON when --json is given or stdout is not a terminal.
         """
+        # Settings are loaded (and plugins configured) only when a command really runs:
+        # --version and --help never read the config file.
+        get_app(ctx).configure()
 
     return cli  # type: ignore[return-value]
 

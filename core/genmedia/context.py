@@ -34,9 +34,11 @@ class AppContext:
     #: ``--logs`` on run/status: NDJSON progress events on stderr in JSON mode.
     stream_logs: bool = False
     disabled_plugins: tuple[str, ...] = ()
-    stdout: IO[str] = attrs.field(factory=lambda: sys.stdout)
-    stderr: IO[str] = attrs.field(factory=lambda: sys.stderr)
-    stdin: IO[str] = attrs.field(factory=lambda: sys.stdin)
+    #: streams; None means "sys.stdout/stderr/stdin at the time of use" (click's runner
+    #: swaps them after the context may have been created).
+    _stdout: IO[str] | None = None
+    _stderr: IO[str] | None = None
+    _stdin: IO[str] | None = None
     #: an ``httpx`` transport for the shared client (tests), or None for the network.
     http_transport: Any = None
     #: the JSON document a command is building; sinks may read earlier contributions.
@@ -49,6 +51,18 @@ class AppContext:
     _providers: dict[str, Provider] | None = None
     _configured: bool = False
     _warned: set[str] = attrs.field(factory=set)
+
+    @property
+    def stdout(self) -> IO[str]:
+        return self._stdout or sys.stdout
+
+    @property
+    def stderr(self) -> IO[str]:
+        return self._stderr or sys.stderr
+
+    @property
+    def stdin(self) -> IO[str]:
+        return self._stdin or sys.stdin
 
     # -- output mode ---------------------------------------------------------------------
 

@@ -27,7 +27,9 @@ def genmedia_resolve_provider(
             f"No provider for scheme {scheme!r}",
             {"endpoint_id": endpoint_id, "providers": sorted(providers)},
         )
-    for provider in providers.values():
+    # Specific providers first, catch-alls (``catch_all = True``, e.g. fal) last.
+    ordered = sorted(providers.values(), key=lambda p: bool(getattr(p, "catch_all", False)))
+    for provider in ordered:
         if provider.claims(endpoint_id):
             return provider
     return None

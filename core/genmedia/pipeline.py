@@ -70,16 +70,16 @@ def prepare(ctx: AppContext, request: RunRequest) -> tuple[Provider, ModelSchema
     return provider, schema
 
 
-def notify(ctx: AppContext, hook: str, **kwargs: Any) -> None:
+def notify(app: AppContext, hook: str, /, **kwargs: Any) -> None:
     """Call a notification hook; a failing listener is a warning, never a lost job."""
-    caller = getattr(ctx.pm.hook, hook)
+    caller = getattr(app.pm.hook, hook)
     for impl in plain_impls(caller):
         try:
             impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
         except Exception as exc:  # noqa: BLE001 - a listener must not lose the job
-            if ctx.debug:
+            if app.debug:
                 raise
-            ctx.warn(f"plugin {impl.plugin_name!r} failed in {hook}: {exc}", once=False)
+            app.warn(f"plugin {impl.plugin_name!r} failed in {hook}: {exc}", once=False)
 
 
 def plain_impls(caller: Any) -> list[Any]:

@@ -116,8 +116,26 @@ def make_plugin_manager(
         autoload = not _truthy(os.environ.get("GENMEDIA_NO_PLUGIN_AUTOLOAD"))
     if autoload:
         load_entry_points(pm, blocked, warn)
-    pm.check_pending()
+    drop_invalid(pm, warn)
     return pm
+
+
+def drop_invalid(pm: PluginManager, warn: Any) -> None:
+    """``check_pending()``: a plugin implementing an unknown ``genmedia_`` hook is dropped
+    (with a warning and a row in ``genmedia plugins``), not allowed to break the CLI."""
+    while True:
+        try:
+            pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            name = pm.get_name(exc.plugin) or repr(exc.plugin)
+            if name in {n for n, _ in CORE_PLUGINS}:
+                raise
+            pm.unregister(exc.plugin)
+            pm.builtin_names.discard(name)
+            dist, version = pm.distributions.pop(name, (None, None))
+            pm.load_errors.append(PluginLoadError(name, str(exc), dist, version))
+            warn(f"plugin {name!r} was skipped: {exc}")
 
 
 def load_entry_points(pm: PluginManager, blocked: set[str], warn: Any) -> None:

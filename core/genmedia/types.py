@@ -329,6 +329,8 @@ class Provider(Protocol):
     name: str
     #: endpoint prefixes this provider owns, e.g. ``("fal",)`` claims ``fal:owner/app``.
     schemes: tuple[str, ...]
+    # Optional attribute ``catch_all: bool``: a provider that claims every endpoint (fal)
+    # sets it so that more specific providers are asked first.
 
     def claims(self, endpoint_id: str) -> bool:
         """Whether this provider serves ``endpoint_id`` when no scheme or flag chose one."""

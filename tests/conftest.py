@@ -7,6 +7,7 @@ third-party plugin author would use them.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,8 +20,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from genmedia.cli import make_cli
-
-import importlib.util
 
 # TEMPORARY guard while the emulator is being written (the lead removes it).
 pytest_plugins = (
@@ -74,14 +73,17 @@ class CliResult:
         return json.loads(text[start + 1 :] if start >= 0 else text)
 
     def __repr__(self) -> str:
-        return f"CliResult(exit={self.exit_code}, stdout={self.stdout[:400]!r}, stderr={self.stderr[:800]!r})"
+        out, err = self.stdout[:400], self.stderr[:800]
+        return f"CliResult(exit={self.exit_code}, stdout={out!r}, stderr={err!r})"
 
 
 @pytest.fixture
 def cli() -> Callable[..., CliResult]:
     """Run genmedia in-process with click's runner: ``cli("run", "x", "--json")``."""
 
-    def invoke(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> CliResult:
+    def invoke(
+        *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+    ) -> CliResult:
         runner = CliRunner()
         result: Result = runner.invoke(make_cli(), list(args), input=input, env=env)
         if result.exception and not isinstance(result.exception, SystemExit):
@@ -95,7 +97,9 @@ def cli() -> Callable[..., CliResult]:
 def run_genmedia() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run genmedia as a real subprocess (``python -m genmedia``) with the test's environment."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60, **kw: Any) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 60, **kw: Any
+    ) -> subprocess.CompletedProcess[str]:
         full_env = dict(os.environ)
         full_env.update(env or {})
         return subprocess.run(

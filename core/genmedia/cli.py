@@ -7,7 +7,6 @@ imported only by the commands that use them.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -51,8 +50,9 @@ class RootGroup(click.Group):
         if self._loaded:
             return
         self._loaded = True
-        app = get_app(ctx)
-        app.pm.hook.genmedia_register_commands(cli=self)
+        from genmedia.plugins import call_guarded
+
+        call_guarded(get_app(ctx), "genmedia_register_commands", cli=self)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load(ctx)
@@ -89,12 +89,16 @@ class RootGroup(click.Group):
         code = 0
         try:
             rv = super().main(
-                args=argv, prog_name=prog_name or "genmedia", standalone_mode=False, obj=app, **extra
+                args=argv,
+                prog_name=prog_name or "genmedia",
+                standalone_mode=False,
+                obj=app,
+                **extra,
             )
             code = rv if isinstance(rv, int) else 0
         except click.exceptions.Exit as exc:
             code = exc.exit_code
-        except BaseException as exc:  # noqa: BLE001 - the one boundary: everything is reported
+        except BaseException as exc:
             if isinstance(exc, SystemExit):
                 raise
             code = report_error(app, exc)
@@ -115,7 +119,7 @@ def report_error(app: AppContext, exc: BaseException) -> int:
     try:
         if app._pm is not None:
             report = app.pm.hook.genmedia_format_error(error=exc, ctx=app)
-    except Exception as hook_exc:  # noqa: BLE001 - a broken formatter must not hide the error
+    except Exception as hook_exc:
         app.warn(f"error formatting failed: {hook_exc}")
     if report is None:
         report = format_error(exc, debug=app.debug)
@@ -161,6 +165,8 @@ def _print_json_help(group: RootGroup, ctx: click.Context, args: list[str]) -> N
             sub_ctx = click.Context(cmd, info_name=token, parent=sub_ctx)
         else:
             break
+    import json
+
     json_help = getattr(cmd, "json_help", None)
     info = json_help(sub_ctx, remaining) if callable(json_help) else cmd.to_info_dict(sub_ctx)
     click.echo(json.dumps(info, indent=2, default=_jsonable))

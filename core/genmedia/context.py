@@ -13,8 +13,6 @@ import sys
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-import attrs
-
 from genmedia.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,32 +23,49 @@ if TYPE_CHECKING:  # pragma: no cover
     from genmedia.types import Provider
 
 
-@attrs.define(eq=False)
 class AppContext:
-    json_flag: bool = False
-    debug: bool = False
-    field: str | None = None
-    sandbox_flag: bool = False
-    #: ``--logs`` on run/status: NDJSON progress events on stderr in JSON mode.
-    stream_logs: bool = False
-    disabled_plugins: tuple[str, ...] = ()
-    #: streams; None means "sys.stdout/stderr/stdin at the time of use" (click's runner
-    #: swaps them after the context may have been created).
-    _stdout: IO[str] | None = None
-    _stderr: IO[str] | None = None
-    _stdin: IO[str] | None = None
-    #: an ``httpx`` transport for the shared client (tests), or None for the network.
-    http_transport: Any = None
-    #: the JSON document a command is building; sinks may read earlier contributions.
-    run_output: dict[str, Any] = attrs.field(factory=dict)
-    #: scratch space for the progress listener (last state shown per request id).
-    progress_state: dict[str, Any] = attrs.field(factory=dict)
-    _settings: Settings | None = None
-    _pm: PluginManager | None = None
-    _http: httpx.Client | None = None
-    _providers: dict[str, Provider] | None = None
-    _configured: bool = False
-    _warned: set[str] = attrs.field(factory=set)
+    """Per-invocation state. A plain class: it is built on every start, before any attrs
+    class is needed (``genmedia --help`` imports no attrs class at all)."""
+
+    def __init__(
+        self,
+        *,
+        json_flag: bool = False,
+        debug: bool = False,
+        field: str | None = None,
+        sandbox_flag: bool = False,
+        stream_logs: bool = False,
+        disabled_plugins: tuple[str, ...] = (),
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        stdin: IO[str] | None = None,
+        http_transport: Any = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.json_flag = json_flag
+        self.debug = debug
+        self.field = field
+        self.sandbox_flag = sandbox_flag
+        #: ``--logs`` on run/status: NDJSON progress events on stderr in JSON mode.
+        self.stream_logs = stream_logs
+        self.disabled_plugins = disabled_plugins
+        # None means "sys.stdout/stderr/stdin at the time of use" (click's runner swaps
+        # them after the context may have been created).
+        self._stdout = stdout
+        self._stderr = stderr
+        self._stdin = stdin
+        #: an ``httpx`` transport for the shared client (tests), or None for the network.
+        self.http_transport = http_transport
+        #: the JSON document a command is building; sinks may read earlier contributions.
+        self.run_output: dict[str, Any] = {}
+        #: scratch space for the progress listener (last state shown per request id).
+        self.progress_state: dict[str, Any] = {}
+        self._settings = settings
+        self._pm: PluginManager | None = None
+        self._http: httpx.Client | None = None
+        self._providers: dict[str, Provider] | None = None
+        self._configured = False
+        self._warned: set[str] = set()
 
     @property
     def stdout(self) -> IO[str]:

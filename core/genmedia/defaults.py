@@ -7,11 +7,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genmedia import errors, hookimpl
-from genmedia.context import AppContext
-from genmedia.types import ErrorReport, JobHandle, JobStatus, ModelSchema, Provider, RunRequest, RunResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.context import AppContext
+    from genmedia.types import (
+        ErrorReport,
+        JobHandle,
+        JobStatus,
+        ModelSchema,
+        Provider,
+        RunRequest,
+        RunResult,
+    )
 
 
 @hookimpl(trylast=True)
@@ -98,6 +108,8 @@ def genmedia_format_error(error: BaseException, ctx: AppContext) -> ErrorReport:
 def format_error(error: BaseException, *, debug: bool = False) -> ErrorReport:
     """The fallback formatting of any exception (also used when plugins cannot load)."""
     import click
+
+    from genmedia.types import ErrorReport
 
     if isinstance(error, errors.GenmediaError):
         return ErrorReport(error.message, error.details or None, error.exit_code)

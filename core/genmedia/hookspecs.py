@@ -113,7 +113,9 @@ def genmedia_resolve_provider(
 
 
 @hookspec(firstresult=True)
-def genmedia_get_schema(endpoint_id: str, provider: Provider, ctx: AppContext) -> ModelSchema | None:
+def genmedia_get_schema(
+    endpoint_id: str, provider: Provider, ctx: AppContext
+) -> ModelSchema | None:
     """Return the model's input/output schema.
 
     :returns: a :class:`ModelSchema`, or None to let the next implementation answer.

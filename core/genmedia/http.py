@@ -131,7 +131,9 @@ def retry_call(
             reason = f"{type(exc).__name__}: {exc}"
             stale: Any = None
         else:
-            retry = should_retry(value) if should_retry is not None else _retry_status(value, policy)
+            retry = (
+                should_retry(value) if should_retry is not None else _retry_status(value, policy)
+            )
             if not retry:
                 return value
             delay = backoff(attempt, policy)
@@ -170,5 +172,5 @@ def _close(value: Any) -> None:
     if callable(close):
         try:
             close()
-        except Exception:  # noqa: BLE001 - closing a dead response must not mask the retry
+        except Exception:
             pass

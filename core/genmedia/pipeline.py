@@ -14,13 +14,25 @@ from typing import Any
 from genmedia import errors
 from genmedia.context import AppContext
 from genmedia.hookspecs import JSON_NULL
-from genmedia.types import JobHandle, JobStatus, LogEntry, ModelSchema, Provider, RunRequest, RunResult
+from genmedia.plugins import call_guarded as notify
+from genmedia.plugins import plain_impls
+from genmedia.types import (
+    JobHandle,
+    JobStatus,
+    LogEntry,
+    ModelSchema,
+    Provider,
+    RunRequest,
+    RunResult,
+)
 
 
 def load_schema(ctx: AppContext, provider: Provider, endpoint_id: str) -> ModelSchema | None:
     """The model's schema through ``genmedia_get_schema``; None if the provider has none."""
     try:
-        schema = ctx.pm.hook.genmedia_get_schema(endpoint_id=endpoint_id, provider=provider, ctx=ctx)
+        schema = ctx.pm.hook.genmedia_get_schema(
+            endpoint_id=endpoint_id, provider=provider, ctx=ctx
+        )
     except (errors.NotFoundError, errors.AuthError):
         raise
     except errors.GenmediaError as exc:
@@ -70,27 +82,6 @@ def prepare(ctx: AppContext, request: RunRequest) -> tuple[Provider, ModelSchema
     return provider, schema
 
 
-def notify(app: AppContext, hook: str, /, **kwargs: Any) -> None:
-    """Call a notification hook; a failing listener is a warning, never a lost job."""
-    caller = getattr(app.pm.hook, hook)
-    for impl in plain_impls(caller):
-        try:
-            impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
-        except Exception as exc:  # noqa: BLE001 - a listener must not lose the job
-            if app.debug:
-                raise
-            app.warn(f"plugin {impl.plugin_name!r} failed in {hook}: {exc}", once=False)
-
-
-def plain_impls(caller: Any) -> list[Any]:
-    """A hook's implementations in call order, wrappers left out."""
-    return [
-        impl
-        for impl in reversed(caller.get_hookimpls())
-        if not (impl.hookwrapper or getattr(impl, "wrapper", False))
-    ]
-
-
 def announce_submitted(ctx: AppContext, handle: JobHandle) -> None:
     """Put the request id on stderr the moment it exists (JSON mode: an NDJSON event)."""
     from genmedia.output import stderr_console
@@ -134,7 +125,13 @@ def wait_for_result(
             seen.update(e.key for e in fresh)
             logs.extend(fresh)
             last = status
-            notify(ctx, "genmedia_job_progress", handle=handle, status=_with_logs(status, fresh), ctx=ctx)
+            notify(
+                ctx,
+                "genmedia_job_progress",
+                handle=handle,
+                status=_with_logs(status, fresh),
+                ctx=ctx,
+            )
             if status.done:
                 break
             if deadline is not None and time.monotonic() >= deadline:
@@ -190,7 +187,7 @@ def _stopped(
         try:
             details["cancel"] = provider.cancel(handle)
             details["final_status"] = provider.status(handle, logs=False).status
-        except Exception as cancel_exc:  # noqa: BLE001 - report, never lose the id
+        except Exception as cancel_exc:
             details["cancel_error"] = str(cancel_exc)
     else:
         details["job"] = "still running; nothing was cancelled"
@@ -266,10 +263,12 @@ def finish(
             contribution = impl.function(**{k: kwargs[k] for k in impl.argnames})
         except KeyboardInterrupt:
             raise
-        except Exception as exc:  # noqa: BLE001 - one sink must not lose the run
+        except Exception as exc:
             if ctx.debug:
                 raise
-            sink_errors.append({"plugin": impl.plugin_name, "error": f"{type(exc).__name__}: {exc}"})
+            sink_errors.append(
+                {"plugin": impl.plugin_name, "error": f"{type(exc).__name__}: {exc}"}
+            )
             exit_code = exit_code or errors.EXIT_ERROR
             continue
         if contribution:

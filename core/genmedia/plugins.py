@@ -17,12 +17,14 @@ import importlib
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import pluggy
 
 from genmedia import hookspecs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.types import PluginInfo, PluginLoadError
 
 ENTRY_POINT_GROUP = "genmedia"
 
@@ -41,16 +43,6 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core", "genmedia.defaults"),
     ("core-commands", "genmedia.commands"),
 )
-
-
-@attrs.frozen
-class PluginLoadError:
-    """A plugin that could not be loaded."""
-
-    name: str
-    error: str
-    distribution: str | None = None
-    version: str | None = None
 
 
 class PluginManager(pluggy.PluginManager):
@@ -105,6 +97,8 @@ def make_plugin_manager(
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
+            from genmedia.types import PluginLoadError
+
             # A built-in whose optional dependencies are missing (e.g. the sandbox without
             # the "sandbox" extra) must not break the CLI either.
             pm.load_errors.append(PluginLoadError(name, f"{type(exc).__name__}: {exc}"))
@@ -131,6 +125,8 @@ def drop_invalid(pm: PluginManager, warn: Any) -> None:
             name = pm.get_name(exc.plugin) or repr(exc.plugin)
             if name in {n for n, _ in CORE_PLUGINS}:
                 raise
+            from genmedia.types import PluginLoadError
+
             pm.unregister(exc.plugin)
             pm.builtin_names.discard(name)
             dist, version = pm.distributions.pop(name, (None, None))
@@ -140,18 +136,18 @@ def drop_invalid(pm: PluginManager, warn: Any) -> None:
 
 def load_entry_points(pm: PluginManager, blocked: set[str], warn: Any) -> None:
     """Load each entry point of group ``genmedia`` in its own try/except."""
-    from importlib.metadata import entry_points
+    from genmedia.entrypoints import entry_points
 
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in entry_points(ENTRY_POINT_GROUP, sys.path):
         if ep.name in blocked or pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
             continue
-        dist = getattr(ep, "dist", None)
-        dist_name = dist.metadata["Name"] if dist is not None else None
-        version = dist.version if dist is not None else None
+        dist_name, version = ep.distribution, ep.version
         try:
             plugin = ep.load()
             pm.register(plugin, name=ep.name)
-        except Exception as exc:  # noqa: BLE001 - any failure of foreign code is contained
+        except Exception as exc:
+            from genmedia.types import PluginLoadError
+
             error = f"{type(exc).__name__}: {exc}"
             pm.load_errors.append(PluginLoadError(ep.name, error, dist_name, version))
             warn(f"plugin {ep.name!r} failed to load and was skipped ({error})")
@@ -159,21 +155,10 @@ def load_entry_points(pm: PluginManager, blocked: set[str], warn: Any) -> None:
         pm.distributions[ep.name] = (dist_name, version)
 
 
-@attrs.frozen
-class PluginInfo:
-    """One row of ``genmedia plugins``."""
-
-    name: str
-    builtin: bool
-    hooks: list[str]
-    version: str | None = None
-    distribution: str | None = None
-    error: str | None = None
-
-
 def describe_plugins(pm: PluginManager) -> list[PluginInfo]:
     """What ``genmedia plugins`` prints: loaded plugins, then those that failed."""
     from genmedia import __version__
+    from genmedia.types import PluginInfo
 
     dists = pm.distributions
     rows = []
@@ -190,3 +175,25 @@ def describe_plugins(pm: PluginManager) -> list[PluginInfo]:
             PluginInfo(err.name, builtin, [], err.version, err.distribution, error=err.error)
         )
     return rows
+
+
+def plain_impls(caller: Any) -> list[Any]:
+    """A hook's implementations in call order, wrappers left out."""
+    return [
+        impl
+        for impl in reversed(caller.get_hookimpls())
+        if not (impl.hookwrapper or getattr(impl, "wrapper", False))
+    ]
+
+
+def call_guarded(app: Any, hook: str, /, **kwargs: Any) -> None:
+    """Call every implementation of a notification hook separately: one that raises is a
+    warning (and is re-raised only with ``--debug``), never the end of the command."""
+    caller = getattr(app.pm.hook, hook)
+    for impl in plain_impls(caller):
+        try:
+            impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
+        except Exception as exc:
+            if app.debug:
+                raise
+            app.warn(f"plugin {impl.plugin_name!r} failed in {hook}: {exc}", once=False)

@@ -396,3 +396,28 @@ def _walk(value: Any, path: str, counter: list[int]) -> Iterator[MediaRef]:
     elif isinstance(value, list):
         for i, child in enumerate(value):
             yield from _walk(child, f"{path}[{i}]", counter)
+
+
+# --------------------------------------------------------------------------- plugins
+
+
+@attrs.frozen
+class PluginLoadError:
+    """A plugin that could not be loaded (a row of ``genmedia plugins`` with ``error``)."""
+
+    name: str
+    error: str
+    distribution: str | None = None
+    version: str | None = None
+
+
+@attrs.frozen
+class PluginInfo:
+    """One row of ``genmedia plugins``."""
+
+    name: str
+    builtin: bool
+    hooks: list[str]
+    version: str | None = None
+    distribution: str | None = None
+    error: str | None = None

@@ -171,7 +171,6 @@ def test_internal_errors_have_no_traceback_unless_debug():
     class Boom:
         @hookimpl
         def genmedia_register_commands(self, cli):
-            import click
 
             @cli.command("boom")
             def boom():

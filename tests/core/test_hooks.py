@@ -290,7 +290,10 @@ def test_hook_genmedia_format_error():
 
     result = run(["schema", "example/missing"], Formatter())
     assert result.exit_code == 44
-    assert result.error == {"error": "custom: Model not found: example/missing", "details": {"k": 1}}
+    assert result.error == {
+        "error": "custom: Model not found: example/missing",
+        "details": {"k": 1},
+    }
     plain = run(["schema", "example/missing"])
     assert plain.exit_code == 4
     assert plain.error == {"error": "Model not found: example/missing"}

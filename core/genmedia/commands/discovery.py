@@ -9,7 +9,6 @@ import click
 from genmedia import errors
 from genmedia.cli import get_app
 from genmedia.output import emit
-from genmedia.types import ModelQuery
 
 
 def split_multi(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -30,7 +29,9 @@ def _render_models(doc: dict[str, Any], console: Any) -> None:
 
     table = Table("endpoint", "name", "category", "status", box=None)
     for m in doc.get("models", []):
-        table.add_row(m["endpoint_id"], m.get("name") or "", m.get("category") or "", m.get("status") or "")
+        table.add_row(
+            m["endpoint_id"], m.get("name") or "", m.get("category") or "", m.get("status") or ""
+        )
     console.print(table)
     if doc.get("next_cursor"):
         console.print(f"[dim]more: --cursor {doc['next_cursor']}[/]")
@@ -40,19 +41,35 @@ def _render_models(doc: dict[str, Any], console: Any) -> None:
 @click.argument("query", required=False)
 @click.option("--category", help="e.g. text-to-image, image-to-video, text-to-speech.")
 @click.option(
-    "--status", "status_", type=click.Choice(["active", "deprecated", "all"]), default="active",
+    "--status",
+    "status_",
+    type=click.Choice(["active", "deprecated", "all"]),
+    default="active",
     show_default=True,
 )
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--cursor", help="Continue from a previous page's next_cursor.")
-@click.option("--endpoint_id", "--endpoint-id", "endpoint_ids", multiple=True,
-              help="Find these endpoints (repeatable or comma-separated).")
+@click.option(
+    "--endpoint_id",
+    "--endpoint-id",
+    "endpoint_ids",
+    multiple=True,
+    help="Find these endpoints (repeatable or comma-separated).",
+)
 @click.option("--expand", multiple=True, help="Add openapi-3.0 and/or enterprise_status.")
 @click.option("--provider", metavar="NAME", help="Search this provider (default: fal).")
 @click.pass_context
-def models(ctx: click.Context, query: str | None, category: str | None, status_: str,
-           limit: int, cursor: str | None, endpoint_ids: tuple[str, ...],
-           expand: tuple[str, ...], provider: str | None) -> None:
+def models(
+    ctx: click.Context,
+    query: str | None,
+    category: str | None,
+    status_: str,
+    limit: int,
+    cursor: str | None,
+    endpoint_ids: tuple[str, ...],
+    expand: tuple[str, ...],
+    provider: str | None,
+) -> None:
     """Search and list models."""
     app = get_app(ctx)
     expand = split_multi(expand)
@@ -61,6 +78,8 @@ def models(ctx: click.Context, query: str | None, category: str | None, status_:
             raise errors.UsageError(
                 f"Invalid expand value: {value}", f"Supported values: {', '.join(EXPAND_VALUES)}"
             )
+    from genmedia.types import ModelQuery
+
     q = ModelQuery(
         query=(query or "").strip() or None,
         category=category,
@@ -98,14 +117,22 @@ def _render_schema(doc: dict[str, Any], console: Any) -> None:
         for f in doc.get(side) or ():
             extra = f" ({'|'.join(map(str, f['enum']))})" if f.get("enum") else ""
             name = f["name"] + (" *" if f.get("required") else "")
-            table.add_row(name, f["type"] + extra, str(f.get("default", "")), f.get("description") or "")
+            table.add_row(
+                name, f["type"] + extra, str(f.get("default", "")), f.get("description") or ""
+            )
         console.print(table)
 
 
 @click.command()
 @click.argument("endpoint_id", metavar="ENDPOINT")
-@click.option("--format", "format_", type=click.Choice(["compact", "openapi"]), default="compact",
-              show_default=True, help="compact: resolved fields; openapi: the raw document.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["compact", "openapi"]),
+    default="compact",
+    show_default=True,
+    help="compact: resolved fields; openapi: the raw document.",
+)
 @click.option("--provider", metavar="NAME", help="Use this provider.")
 @click.pass_context
 def schema(ctx: click.Context, endpoint_id: str, format_: str, provider: str | None) -> None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from genmedia import errors
 from genmedia.cli import get_app
-from genmedia.context import AppContext
 from genmedia.output import emit
-from genmedia.types import JobHandle, RunOptions, RunRequest
 
 RUN_TAIL = "genmedia.run.tail"
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.context import AppContext
+    from genmedia.types import JobHandle
 
 
 def plugin_options(command_name: str) -> list[click.Parameter]:
@@ -43,7 +45,9 @@ def parse_model_args(tokens: list[str]) -> list[tuple[str, str]]:
         if eq:
             pairs.append((name, value))
             i += 1
-        elif i + 1 < len(tokens) and not (tokens[i + 1].startswith("--") and len(tokens[i + 1]) > 2):
+        elif i + 1 < len(tokens) and not (
+            tokens[i + 1].startswith("--") and len(tokens[i + 1]) > 2
+        ):
             pairs.append((name, tokens[i + 1]))
             i += 2
         else:
@@ -121,35 +125,47 @@ def make_run_command() -> click.Command:
         click.Argument(["model_args"], nargs=-1, type=click.UNPROCESSED),
         click.Option(["--async", "async_"], is_flag=True, help="Submit and return the request id."),
         click.Option(
-            ["--logs"], is_flag=True, help="Stream progress and logs to stderr (NDJSON in JSON mode)."
+            ["--logs"],
+            is_flag=True,
+            help="Stream progress and logs to stderr (NDJSON in JSON mode).",
         ),
         click.Option(
-            ["--timeout"], type=click.FloatRange(min=0, min_open=True), metavar="S",
+            ["--timeout"],
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="S",
             help="Stop waiting after S seconds (exit 8; the job keeps running).",
         ),
         click.Option(
-            ["--start-timeout"], type=click.FloatRange(min=1, min_open=True), metavar="S",
+            ["--start-timeout"],
+            type=click.FloatRange(min=1, min_open=True),
+            metavar="S",
             help="Server-side deadline for the job to start (queue wait), in seconds.",
         ),
         click.Option(["--priority"], type=click.Choice(["low", "normal"]), help="Queue priority."),
         click.Option(["--webhook"], metavar="URL", help="URL the host POSTs the result to."),
         click.Option(
-            ["--dry-run"], is_flag=True,
+            ["--dry-run"],
+            is_flag=True,
             help="Print the final payload and the price estimate; submit nothing.",
         ),
         click.Option(
-            ["--cancel-on-interrupt"], is_flag=True,
+            ["--cancel-on-interrupt"],
+            is_flag=True,
             help="On Ctrl-C or --timeout, cancel the job instead of leaving it running.",
         ),
         click.Option(
-            ["--input", "input_file"], metavar="FILE.json",
+            ["--input", "input_file"],
+            metavar="FILE.json",
             help="A JSON object with the whole input ('-' = stdin); flags override its keys.",
         ),
         click.Option(
-            ["--no-upload"], is_flag=True,
+            ["--no-upload"],
+            is_flag=True,
             help="Do not upload local files given for URL inputs (send the text as is).",
         ),
-        click.Option(["--provider"], metavar="NAME", help="Use this provider (default: by endpoint)."),
+        click.Option(
+            ["--provider"], metavar="NAME", help="Use this provider (default: by endpoint)."
+        ),
         *plugin_options("run"),
     ]
     return RunCommand(
@@ -166,8 +182,19 @@ def make_run_command() -> click.Command:
 
 
 RUN_PARAMS = {
-    "endpoint_id", "model_args", "async_", "logs", "timeout", "start_timeout", "priority",
-    "webhook", "dry_run", "cancel_on_interrupt", "input_file", "no_upload", "provider",
+    "endpoint_id",
+    "model_args",
+    "async_",
+    "logs",
+    "timeout",
+    "start_timeout",
+    "priority",
+    "webhook",
+    "dry_run",
+    "cancel_on_interrupt",
+    "input_file",
+    "no_upload",
+    "provider",
 }
 
 
@@ -175,6 +202,8 @@ def _run(**params: Any) -> None:
     ctx = click.get_current_context()
     app = get_app(ctx)
     tail = ctx.meta.get(RUN_TAIL, [])
+    from genmedia.types import RunOptions, RunRequest
+
     raw_args = parse_model_args(list(params["model_args"])) + parse_model_args(tail)
     app.stream_logs = bool(params["logs"])
     request = RunRequest(
@@ -207,7 +236,9 @@ def render_run(doc: dict[str, Any], console: Any) -> None:
     from genmedia.types import iter_media
 
     status = doc.get("status")
-    console.print(f"[bold green]{status}[/] {doc.get('endpoint_id', '')} {doc.get('request_id', '')}")
+    console.print(
+        f"[bold green]{status}[/] {doc.get('endpoint_id', '')} {doc.get('request_id', '')}"
+    )
     if status in ("submitted", "dry_run"):
         from genmedia.output import render_mapping
 
@@ -234,13 +265,21 @@ def make_status_command() -> click.Command:
         click.Option(["--logs"], is_flag=True, help="Show all log lines (default: the last 5)."),
         click.Option(["--cancel"], is_flag=True, help="Cancel the job."),
         click.Option(
-            ["--wait"], is_flag=True,
+            ["--wait"],
+            is_flag=True,
             help="Reattach: follow the job until it completes, then behave like run.",
         ),
-        click.Option(["--timeout"], type=click.FloatRange(min=0, min_open=True), metavar="S",
-                     help="With --wait: stop waiting after S seconds."),
-        click.Option(["--cancel-on-interrupt"], is_flag=True,
-                     help="With --wait: cancel the job on Ctrl-C or --timeout."),
+        click.Option(
+            ["--timeout"],
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="S",
+            help="With --wait: stop waiting after S seconds.",
+        ),
+        click.Option(
+            ["--cancel-on-interrupt"],
+            is_flag=True,
+            help="With --wait: cancel the job on Ctrl-C or --timeout.",
+        ),
         click.Option(["--provider"], metavar="NAME", help="Use this provider."),
         *plugin_options("status"),
     ]
@@ -256,7 +295,16 @@ def make_status_command() -> click.Command:
     )
 
 
-STATUS_PARAMS = {"ids", "result", "logs", "cancel", "wait", "timeout", "cancel_on_interrupt", "provider"}
+STATUS_PARAMS = {
+    "ids",
+    "result",
+    "logs",
+    "cancel",
+    "wait",
+    "timeout",
+    "cancel_on_interrupt",
+    "provider",
+}
 
 
 def resolve_handle(app: AppContext, ids: tuple[str, ...], provider_name: str | None) -> JobHandle:
@@ -286,10 +334,11 @@ def _status(**params: Any) -> None:
     extra = {k: v for k, v in params.items() if k not in STATUS_PARAMS}
     wants_output = any(v not in (None, False, (), "") for v in extra.values())
     if params["cancel"] and (params["result"] or params["wait"] or wants_output):
-        offending = [k for k, v in extra.items() if v not in (None, False, (), "")]
-        raise errors.UsageError(
-            f"--cancel cannot be combined with {', '.join('--' + o for o in offending) or '--result/--wait'}",
-        )
+        offending = [f"--{k}" for k, v in extra.items() if v not in (None, False, (), "")]
+        with_what = ", ".join(offending) or "--result/--wait"
+        raise errors.UsageError(f"--cancel cannot be combined with {with_what}")
+    from genmedia.types import RunOptions, RunRequest
+
     handle = resolve_handle(app, tuple(params["ids"]), params["provider"])
     provider = app.provider(handle.provider)
     from genmedia import pipeline

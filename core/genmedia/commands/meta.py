@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import sys
 from typing import Any
 
@@ -42,6 +41,8 @@ def plugins(ctx: click.Context) -> None:
 @click.pass_context
 def version(ctx: click.Context) -> None:
     """Print genmedia's version, Python's and the plugins' versions."""
+    import platform
+
     from genmedia.plugins import describe_plugins
 
     app = get_app(ctx)
@@ -49,8 +50,6 @@ def version(ctx: click.Context) -> None:
         "version": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(terse=True),
-        "plugins": {
-            p.name: p.version for p in describe_plugins(app.pm) if p.error is None
-        },
+        "plugins": {p.name: p.version for p in describe_plugins(app.pm) if p.error is None},
     }
     emit(app, doc)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from genmedia.context import AppContext
-from genmedia.types import FieldSchema
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.context import AppContext
+    from genmedia.types import FieldSchema
 
 
 def flag_info(field: FieldSchema) -> dict[str, Any]:
@@ -55,8 +56,12 @@ def model_help_info(app: AppContext, endpoint: str, command: click.Command) -> d
     for param in command.params:
         if isinstance(param, click.Option):
             own.append(
-                {"flag": max(param.opts, key=len), "type": "boolean" if param.is_flag else "string",
-                 "required": False, "description": param.help or ""}
+                {
+                    "flag": max(param.opts, key=len),
+                    "type": "boolean" if param.is_flag else "string",
+                    "required": False,
+                    "description": param.help or "",
+                }
             )
     return {
         "name": "run",
@@ -64,8 +69,13 @@ def model_help_info(app: AppContext, endpoint: str, command: click.Command) -> d
         "endpoint_id": endpoint,
         "usage": f"genmedia run {endpoint} {required}".strip() + " [OPTIONS]",
         "arguments": [
-            {"name": "endpointId", "type": "positional", "required": False, "default": endpoint,
-             "description": "Model endpoint ID"}
+            {
+                "name": "endpointId",
+                "type": "positional",
+                "required": False,
+                "default": endpoint,
+                "description": "Model endpoint ID",
+            }
         ],
         "options": [flag_info(f) for f in fields],
         "run_options": own,

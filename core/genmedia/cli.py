@@ -220,7 +220,7 @@ def make_cli() -> RootGroup:
         help="Print the version and exit.",
     )
     @click.pass_context
-    def cli(ctx: click.Context, **_options: Any) -> None:
+    def cli(ctx: click.Context, /, **_options: Any) -> None:
         """Run generative-media models end to end: find a model, read its schema, upload
         inputs, run it, follow it, save the results.
 
@@ -230,7 +230,7 @@ def make_cli() -> RootGroup:
         # --version and --help never read the config file.
         get_app(ctx).configure()
 
-    return cli  # type: ignore[return-value]
+    return cli
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -342,6 +342,7 @@ def _status(**params: Any) -> None:
     handle = resolve_handle(app, tuple(params["ids"]), params["provider"])
     provider = app.provider(handle.provider)
     from genmedia import pipeline
+    from genmedia.plugins import call_guarded
 
     if params["cancel"]:
         answer = provider.cancel(handle)
@@ -357,12 +358,12 @@ def _status(**params: Any) -> None:
             extra=extra,
         )
         if params["wait"]:
-            pipeline.notify(app, "genmedia_job_submitted", handle=handle, request=request, ctx=app)
+            call_guarded(app, "genmedia_job_submitted", handle=handle, request=request, ctx=app)
             result = pipeline.wait_for_result(app, provider, handle, request)
         else:
             result = provider.result(handle)
-        doc, code = pipeline.finish(app, result, extra)
-        emit(app, doc, pretty=render_run)
+        run_doc, code = pipeline.finish(app, result, extra)
+        emit(app, run_doc, pretty=render_run)
         ctx.exit(code)
     status = provider.status(handle, logs=True)
     doc: dict[str, Any] = {"status": status.status, "request_id": status.request_id}

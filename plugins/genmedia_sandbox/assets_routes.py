@@ -1,0 +1,401 @@
+"""Route functions of the Assets API; each is ``(assets, body, request, id) -> Response``.
+
+Called by :func:`genmedia_sandbox.assets.handle` with the state lock held.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .assets import _COLL_FIELDS, MEDIA_TYPES, Assets, _err, _kind_of, _now, _xid
+
+Body = Any
+
+
+def _str(body: Body, key: str, lo: int, hi: int) -> str | None:
+    value = body.get(key) if isinstance(body, dict) else None
+    if isinstance(value, str) and lo <= len(value) <= hi:
+        return value
+    return None
+
+
+def _no_content() -> Response:
+    return Response(b"", 204)
+
+
+# ------------------------------------------------------------------------ assets
+
+
+def browse(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    return a.browse(request, None)
+
+
+def asset_get(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    asset = a.find(str(ident))
+    if asset is None:
+        return _err(404, f"Asset not found: {ident}")
+    return JSONResponse({"asset": a.view(asset)})
+
+
+def asset_tags(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    asset = a.find(str(ident))
+    return JSONResponse({"tags": a.view(asset)["tags"] if asset else []})
+
+
+def upload(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    body = body if isinstance(body, dict) else {}
+    url = body.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return _err(422, "url must be a fal-hosted http(s) URL")
+    kind = body.get("type")
+    if kind not in MEDIA_TYPES:
+        return _err(422, f"type must be one of {', '.join(MEDIA_TYPES)}")
+    tag_ids = body.get("tag_ids") or []
+    missing = [t for t in tag_ids if t not in a.state.tags]
+    if missing:
+        return _err(404, f"Tag not found: {missing[0]}")
+    coll_id = body.get("collection_id")
+    if coll_id and coll_id not in a.state.collections:
+        return _err(404, f"Collection not found: {coll_id}")
+    stored = _stored_for(a, url)
+    asset = a.new_asset(
+        url, kind, source="upload", prompt=body.get("prompt"),
+        content_type=stored.content_type if stored else None,
+    )  # fmt: skip
+    if kind == "image" and stored is not None:
+        asset["width"], asset["height"] = _image_size(stored)
+    asset["tags"] = list(dict.fromkeys(tag_ids))
+    asset["is_favorited"] = bool(body.get("favorite"))
+    if coll_id:
+        asset["collection_ids"].append(coll_id)
+    return JSONResponse({"asset": a.view(asset)}, 201)
+
+
+def _stored_for(a: Assets, url: str) -> Any:
+    cdn = a.sandbox.urls["cdn"] + "/files/"
+    if url.startswith(cdn):
+        return a.sandbox.storage.get(url[len(cdn) :].split("/", 1)[0])
+    return None
+
+
+def _image_size(stored: Any) -> tuple[int | None, int | None]:
+    head = b"".join(stored.iter_range(0, min(stored.size, 64 * 1024) - 1))
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    i = 2
+    while head[:2] == b"\xff\xd8" and i + 9 < len(head):
+        marker, length = head[i + 1], int.from_bytes(head[i + 2 : i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            return int.from_bytes(head[i + 7 : i + 9], "big"), int.from_bytes(
+                head[i + 5 : i + 7], "big"
+            )
+        i += 2 + length
+    return None, None
+
+
+def _set_fav(a: Assets, body: Body, value: bool) -> Response:
+    asset = a.target(body)
+    if isinstance(asset, Response):
+        return asset
+    asset["is_favorited"] = value
+    return JSONResponse({"is_favorited": value})
+
+
+def fav(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    return _set_fav(a, body, True)
+
+
+def unfav(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    return _set_fav(a, body, False)
+
+
+# -------------------------------------------------------------------------- tags
+
+
+def tags_list(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    return JSONResponse({"tags": sorted(a.state.tags.values(), key=lambda t: t["name"])})
+
+
+def tags_create(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    name = _str(body, "name", 1, 50)
+    if name is None:
+        return _err(422, "name must be a string of 1-50 characters")
+    if any(t["name"] == name for t in a.state.tags.values()):
+        return _err(409, f"Tag already exists: {name}")
+    tag = {"id": str(uuid.uuid4()), "name": name, "created_at": _now()}
+    a.state.tags[tag["id"]] = tag
+    return JSONResponse({"tag": tag}, 201)
+
+
+def tags_update(a: Assets, body: Body, request: Request, tag_id: str | None) -> Response:
+    tag = a.state.tags.get(str(tag_id))
+    if tag is None:
+        return _err(404, f"Tag not found: {tag_id}")
+    if isinstance(body, dict) and "name" in body:
+        name = _str(body, "name", 1, 50)
+        if name is None:
+            return _err(422, "name must be a string of 1-50 characters")
+        tag["name"] = name
+    return JSONResponse({"tag": tag})
+
+
+def tags_delete(a: Assets, body: Body, request: Request, tag_id: str | None) -> Response:
+    if a.state.tags.pop(str(tag_id), None) is None:
+        return _err(404, f"Tag not found: {tag_id}")
+    for asset in a.state.assets.values():
+        if tag_id in asset["tags"]:
+            asset["tags"].remove(tag_id)
+    return _no_content()
+
+
+def tags_set(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    tag_ids = body.get("tag_ids") if isinstance(body, dict) else None
+    if not isinstance(tag_ids, list):
+        return _err(422, "tag_ids (a list) is required")
+    missing = [t for t in tag_ids if t not in a.state.tags]
+    if missing:
+        return _err(404, f"Tag not found: {missing[0]}")
+    asset = a.target(body)
+    if isinstance(asset, Response):
+        return asset
+    asset["tags"] = list(dict.fromkeys(tag_ids))
+    return JSONResponse({"tags": a.view(asset)["tags"]})
+
+
+def _tag_target(a: Assets, body: Body, tag_id: str | None) -> tuple[Any, Response | None]:
+    if str(tag_id) not in a.state.tags:
+        return None, _err(404, f"Tag not found: {tag_id}")
+    asset = a.target(body)
+    if isinstance(asset, Response):
+        return None, asset
+    return asset, None
+
+
+def tags_assign(a: Assets, body: Body, request: Request, tag_id: str | None) -> Response:
+    asset, error = _tag_target(a, body, tag_id)
+    if error is not None:
+        return error
+    if tag_id not in asset["tags"]:
+        asset["tags"].append(tag_id)
+    return JSONResponse({"success": True})
+
+
+def tags_unassign(a: Assets, body: Body, request: Request, tag_id: str | None) -> Response:
+    asset, error = _tag_target(a, body, tag_id)
+    if error is not None:
+        return error
+    if tag_id in asset["tags"]:
+        asset["tags"].remove(tag_id)
+    return _no_content()
+
+
+# ------------------------------------------------------------ collections/characters
+
+
+def _new_collection(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    now = _now()
+    coll: dict[str, Any] = {
+        "id": _xid(),
+        "type": kind,
+        "name": body["name"],
+        **{k: body.get(k) for k in _COLL_FIELDS},
+        "character_identifier": body.get("identifier") if kind == "character" else None,
+        "parent_collection_id": body.get("parent_collection_id") if kind != "character" else None,
+        "is_favorited": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if kind == "smart":
+        coll["filters"] = body.get("filters")
+    if kind == "character":
+        coll["reference_images"] = list(body["reference_images"])
+    return coll
+
+
+def _get_coll(a: Assets, ident: str | None, character: bool) -> dict[str, Any] | Response:
+    coll = a.state.collections.get(str(ident))
+    if coll is None or (coll["type"] == "character") != character:
+        return _err(404, f"{'Character' if character else 'Collection'} not found: {ident}")
+    return coll
+
+
+def _list(a: Assets, request: Request, character: bool, key: str) -> Response:
+    params = request.query_params
+    try:
+        limit = int(params.get("limit") or 50)
+        offset = int(params.get("offset") or 0)
+    except ValueError:
+        return _err(400, "limit and offset must be integers")
+    if not 1 <= limit <= 100 or offset < 0:
+        return _err(400, "limit must be 1-100 and offset >= 0")
+    items = [c for c in a.state.collections.values() if (c["type"] == "character") == character]
+    items.sort(key=lambda c: c["created_at"], reverse=True)
+    return JSONResponse({key: [a.collection_view(c) for c in items[offset : offset + limit]]})
+
+
+def coll_list(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    return _list(a, request, False, "collections")
+
+
+def char_list(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    return _list(a, request, True, "characters")
+
+
+def coll_create(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    if _str(body, "name", 1, 255) is None:
+        return _err(422, "name must be a string of 1-255 characters")
+    parent = body.get("parent_collection_id")
+    if parent and parent not in a.state.collections:
+        return _err(404, f"Parent collection not found: {parent}")
+    coll = _new_collection("smart" if body.get("filters") is not None else "manual", body)
+    a.state.collections[coll["id"]] = coll
+    return JSONResponse({"collection": a.collection_view(coll)}, 201)
+
+
+def char_create(a: Assets, body: Body, request: Request, _id: str | None) -> Response:
+    if _str(body, "name", 1, 255) is None or _str(body, "description", 1, 2000) is None:
+        return _err(422, "name (1-255) and description (1-2000) are required")
+    refs = body.get("reference_images")
+    if not isinstance(refs, list) or not 1 <= len(refs) <= 20:
+        return _err(422, "reference_images must list 1-20 images")
+    ident = body.get("identifier")
+    if ident is not None and (not isinstance(ident, str) or len(ident) > 64):
+        return _err(422, "identifier must be at most 64 characters")
+    coll = _new_collection("character", body)
+    a.state.collections[coll["id"]] = coll
+    return JSONResponse({"character": a.collection_view(coll)}, 201)
+
+
+def _update(a: Assets, body: Body, ident: str | None, character: bool, key: str) -> Response:
+    coll = _get_coll(a, ident, character)
+    if isinstance(coll, Response):
+        return coll
+    body = body if isinstance(body, dict) else {}
+    if "name" in body:
+        if _str(body, "name", 1, 255) is None:
+            return _err(422, "name must be a string of 1-255 characters")
+        coll["name"] = body["name"]
+    for field in _COLL_FIELDS:
+        if field in body:
+            coll[field] = body[field]
+    if character and "reference_images" in body:
+        refs = body["reference_images"]
+        if not isinstance(refs, list) or not 1 <= len(refs) <= 20:
+            return _err(422, "reference_images must list 1-20 images")
+        coll["reference_images"] = list(refs)
+    if not character and "filters" in body:
+        coll["filters"] = body["filters"]
+    coll["updated_at"] = _now()
+    return JSONResponse({key: a.collection_view(coll)})
+
+
+def coll_update(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _update(a, body, ident, False, "collection")
+
+
+def char_update(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _update(a, body, ident, True, "character")
+
+
+def _get(a: Assets, ident: str | None, character: bool, key: str) -> Response:
+    coll = _get_coll(a, ident, character)
+    if isinstance(coll, Response):
+        return coll
+    return JSONResponse({key: a.collection_view(coll)})
+
+
+def coll_get(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _get(a, ident, False, "collection")
+
+
+def char_get(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _get(a, ident, True, "character")
+
+
+def _delete(a: Assets, ident: str | None, character: bool) -> Response:
+    coll = _get_coll(a, ident, character)
+    if isinstance(coll, Response):
+        return coll
+    del a.state.collections[coll["id"]]
+    for asset in a.state.assets.values():
+        if coll["id"] in asset["collection_ids"]:
+            asset["collection_ids"].remove(coll["id"])
+    return _no_content()
+
+
+def coll_delete(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _delete(a, ident, False)
+
+
+def char_delete(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _delete(a, ident, True)
+
+
+def _fav(a: Assets, ident: str | None, character: bool, key: str, value: bool) -> Response:
+    coll = _get_coll(a, ident, character)
+    if isinstance(coll, Response):
+        return coll
+    coll["is_favorited"] = value
+    return JSONResponse({key: a.collection_view(coll)})
+
+
+def coll_fav(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _fav(a, ident, False, "collection", True)
+
+
+def coll_unfav(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _fav(a, ident, False, "collection", False)
+
+
+def char_fav(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _fav(a, ident, True, "character", True)
+
+
+def char_unfav(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    return _fav(a, ident, True, "character", False)
+
+
+def coll_browse(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    coll = a.state.collections.get(str(ident))
+    if coll is None:
+        return _err(404, f"Collection not found: {ident}")
+    return a.browse(request, coll["id"])
+
+
+def _membership(a: Assets, body: Body, ident: str | None) -> tuple[Any, Response | None]:
+    coll = a.state.collections.get(str(ident))
+    if coll is None:
+        return None, _err(404, f"Collection not found: {ident}")
+    if coll["type"] == "smart":
+        return None, _err(422, "Assets can only be added to manual or character collections")
+    asset = a.target(body)
+    if isinstance(asset, Response):
+        return None, asset
+    return (coll, asset), None
+
+
+def coll_add(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    pair, error = _membership(a, body, ident)
+    if error is not None:
+        return error
+    coll, asset = pair
+    if coll["id"] not in asset["collection_ids"]:
+        asset["collection_ids"].append(coll["id"])
+    return JSONResponse({"success": True})
+
+
+def coll_remove(a: Assets, body: Body, request: Request, ident: str | None) -> Response:
+    pair, error = _membership(a, body, ident)
+    if error is not None:
+        return error
+    coll, asset = pair
+    if coll["id"] in asset["collection_ids"]:
+        asset["collection_ids"].remove(coll["id"])
+    return _no_content()
+
+
+__all__ = ["_kind_of"]

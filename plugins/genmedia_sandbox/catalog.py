@@ -1,0 +1,186 @@
+"""The model catalog, built from real fal OpenAPI documents bundled in ``data/``.
+
+Sources (copied unmodified from the project's shared fal data):
+
+- ``data/models/*.json`` + ``data/models/INDEX.json``: queue OpenAPI documents of 40
+  endpoints; INDEX names each document's input and output schema.
+- ``data/v1-models-entries-with-openapi.json``: 12 ``/v1/models`` entries
+  (``endpoint_id``, ``metadata``, ``openapi``) captured from the Platform API.
+- ``data/v1-models-metadata-rows.json``: listing metadata of 12 more endpoints.
+
+Endpoints without captured metadata get metadata synthesised from the document's
+``info.x-fal-metadata`` (display name derived from the endpoint id).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+DATA_DIR = Path(__file__).parent / "data"
+
+#: Unit prices (USD) by category, for /v1/models/pricing; fal's real prices vary per model.
+_PRICES: dict[str, tuple[float, str]] = {
+    "text-to-image": (0.025, "image"),
+    "image-to-image": (0.03, "image"),
+    "text-to-video": (0.1, "video_second"),
+    "image-to-video": (0.1, "video_second"),
+    "video-to-video": (0.05, "video_second"),
+    "text-to-audio": (0.0005, "second"),
+    "text-to-speech": (0.1, "1000_characters"),
+    "speech-to-text": (0.0005, "second"),
+    "speech-to-speech": (0.0005, "second"),
+    "image-to-3d": (0.4, "generation"),
+    "training": (2.0, "training_run"),
+}
+
+
+@attrs.define(eq=False)
+class CatalogModel:
+    """One endpoint: its OpenAPI document, schema names and listing metadata."""
+
+    endpoint_id: str
+    openapi: dict[str, Any]
+    input_name: str | None
+    output_name: str | None
+    metadata: dict[str, Any]
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def category(self) -> str:
+        return str(self.metadata.get("category") or "")
+
+    @property
+    def components(self) -> dict[str, Any]:
+        schemas: dict[str, Any] = self.openapi.get("components", {}).get("schemas", {})
+        return schemas
+
+    def schema(self, name: str | None) -> dict[str, Any] | None:
+        if name is None:
+            return None
+        found: dict[str, Any] | None = self.components.get(name)
+        return found
+
+    @property
+    def input_schema(self) -> dict[str, Any] | None:
+        return self.schema(self.input_name)
+
+    @property
+    def output_schema(self) -> dict[str, Any] | None:
+        return self.schema(self.output_name)
+
+    def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
+        """Follow a local ``$ref`` (``#/components/schemas/X``) once, repeatedly."""
+        seen = 0
+        while isinstance(node, dict) and "$ref" in node and seen < 20:
+            ref = node["$ref"]
+            node = self.components.get(ref.rsplit("/", 1)[-1], {})
+            seen += 1
+        return node
+
+    @property
+    def price(self) -> tuple[float, str]:
+        return _PRICES.get(self.category, (0.01, "request"))
+
+
+def _select_schemas(doc: dict[str, Any]) -> tuple[str | None, str | None]:
+    """genmedia's rule (fal-api.md f.3): the last schema name ending in input/output wins."""
+    inp = out = None
+    for name in doc.get("components", {}).get("schemas", {}):
+        low = name.lower()
+        if low in ("input", "request") or low.endswith("input"):
+            inp = name
+        if low in ("output", "response") or low.endswith("output"):
+            out = name
+    return inp, out
+
+
+def _display_name(endpoint_id: str) -> str:
+    parts = endpoint_id.split("/")[1:] or [endpoint_id]
+    words = " ".join(parts).replace("-", " ").replace("_", " ").split()
+    return " ".join(w if any(c.isdigit() for c in w) else w.capitalize() for w in words)
+
+
+def _synth_metadata(endpoint_id: str, doc: dict[str, Any], category: str) -> dict[str, Any]:
+    info = doc.get("info", {}).get("x-fal-metadata", {})
+    return {
+        "display_name": _display_name(endpoint_id),
+        "category": info.get("category") or category,
+        "description": info.get("about") or f"{_display_name(endpoint_id)} on fal (sandbox)",
+        "status": "active",
+        "tags": [],
+        "updated_at": "2026-05-01T00:00:00.000Z",
+        "is_favorited": None,
+        "thumbnail_url": info.get("thumbnailUrl") or "https://v3.fal.media/files/sandbox/thumb.png",
+        "model_url": f"https://fal.run/{endpoint_id}",
+        "date": "2025-01-01T00:00:00.000Z",
+        "highlighted": False,
+        "pinned": False,
+        "kind": "training" if category == "training" else "inference",
+    }
+
+
+class Catalog:
+    """All endpoints the emulator knows, in a stable order (sorted by endpoint id)."""
+
+    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+        self._dir = data_dir
+        self._lock = threading.Lock()
+
+    @cached_property
+    def models(self) -> dict[str, CatalogModel]:
+        with self._lock:
+            return self._load()
+
+    def _load(self) -> dict[str, CatalogModel]:
+        models_dir = self._dir / "models"
+        index = json.loads((models_dir / "INDEX.json").read_text())
+        rows = {
+            r["endpoint_id"]: r["metadata"]
+            for r in json.loads((self._dir / "v1-models-metadata-rows.json").read_text())
+        }
+        entries = json.loads((self._dir / "v1-models-entries-with-openapi.json").read_text())
+        for entry in entries:
+            rows.setdefault(entry["endpoint_id"], entry["metadata"])
+        found: dict[str, CatalogModel] = {}
+        for row in index:
+            eid = row["endpoint_id"]
+            doc = json.loads((models_dir / (eid.replace("/", "__") + ".json")).read_text())
+            category = row.get("fal_category") or row.get("category") or ""
+            meta = rows.get(eid) or _synth_metadata(eid, doc, category)
+            aliases = tuple({row.get("doc_endpoint_id") or eid} - {eid})
+            found[eid] = CatalogModel(
+                eid, doc, row["input_schema_name"], row["output_schema_name"], meta, aliases
+            )
+        for entry in entries:
+            eid = entry["endpoint_id"]
+            if eid in found:
+                continue
+            inp, out = _select_schemas(entry["openapi"])
+            found[eid] = CatalogModel(eid, entry["openapi"], inp, out, entry["metadata"])
+        return dict(sorted(found.items()))
+
+    @cached_property
+    def _by_lower(self) -> dict[str, CatalogModel]:
+        table: dict[str, CatalogModel] = {}
+        for model in self.models.values():
+            for name in (model.endpoint_id, *model.aliases):
+                table[name.lower()] = model
+        return table
+
+    def get(self, endpoint_id: str) -> CatalogModel | None:
+        return self._by_lower.get(endpoint_id.strip("/").lower())
+
+    def match_path(self, path: str) -> tuple[CatalogModel, str] | None:
+        """Longest catalog endpoint id that prefixes ``path``; returns (model, sub-path)."""
+        parts = path.strip("/").split("/")
+        for n in range(len(parts), 1, -1):
+            model = self.get("/".join(parts[:n]))
+            if model is not None:
+                return model, "/".join(parts[n:])
+        return None

@@ -1,0 +1,380 @@
+"""The queue: jobs on a clock with per-model queue/run times and a concurrency limit.
+
+Everything here runs on the server's event loop. A job waits IN_QUEUE for at
+least its queue time and until a slot frees (FIFO per endpoint; ``low`` priority
+behind ``normal``), runs IN_PROGRESS for its run time while emitting log lines,
+then ends COMPLETED with a stored result (status, body, headers). There is no
+FAILED state: failures, cancellations and start timeouts are COMPLETED too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .outputs import OutputOptions, build_output, derive_seed
+from .records import Fault, Job, Timing
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+
+def app_path(endpoint_id: str) -> str:
+    """fal's owner/app rule: ``[namespace/]owner/app`` (workflows and comfy keep 3 segments)."""
+    parts = endpoint_id.strip("/").split("/")
+    keep = 3 if parts[0] in ("workflows", "comfy") else 2
+    return "/".join(parts[:keep])
+
+
+def new_request_id() -> str:
+    """A UUIDv7-shaped id (time-ordered), like fal's."""
+    ms = int(time.time() * 1000)
+    rand = uuid.uuid4().int & ((1 << 74) - 1)
+    value = (
+        (ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62) | (rand & ((1 << 62) - 1))
+    )
+    return str(uuid.UUID(int=value))
+
+
+def iso_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class QueueEngine:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.jobs: dict[str, Job] = {}
+        self.timings: dict[str | None, Timing] = {None: Timing()}
+        self.webhooks: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._waiting: dict[str, list[Job]] = {}
+        self._running: dict[str, int] = {}
+        self._eligible_at: dict[str, float] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._changed: dict[str, asyncio.Event] = {}
+        self._overrides: dict[str, dict[str, Any]] = {}
+
+    # -- configuration --------------------------------------------------------------
+    def timing(self, endpoint_id: str) -> Timing:
+        return self.timings.get(endpoint_id) or self.timings[None]
+
+    def set_timing(self, endpoint_id: str | None, **changes: Any) -> Timing:
+        with self._lock:
+            base = self.timings.get(endpoint_id) or Timing(
+                **{k: getattr(self.timings[None], k) for k in ("queue_s", "run_s", "log_lines")}
+            )
+            for key, value in changes.items():
+                if value is not None:
+                    setattr(base, key, value)
+            self.timings[endpoint_id] = base
+            return base
+
+    def reset(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        with self._lock:
+            self.jobs.clear()
+            self.timings = {None: Timing()}
+            self.webhooks.clear()
+            self._waiting.clear()
+            self._running.clear()
+            self._eligible_at.clear()
+            self._tasks.clear()
+            self._changed.clear()
+            self._overrides.clear()
+
+    # -- notifications ---------------------------------------------------------------
+    def _notify(self, job: Job) -> None:
+        event = self._changed.pop(job.request_id, None)
+        if event is not None:
+            event.set()
+
+    async def wait_change(self, job: Job, timeout: float) -> bool:
+        """Wait until the job (or its queue position) changes; False on timeout."""
+        event = self._changed.setdefault(job.request_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    # -- submit ----------------------------------------------------------------------
+    def submit(
+        self,
+        endpoint_id: str,
+        payload: Any,
+        *,
+        headers: dict[str, str],
+        webhook_url: str | None,
+        job_faults: list[Fault],
+        sync: bool = False,
+    ) -> Job:
+        timing = self.timing(endpoint_id)
+        now = time.monotonic()
+        job = Job(
+            request_id=new_request_id(),
+            endpoint_id=endpoint_id,
+            app_path=app_path(endpoint_id),
+            input=payload,
+            priority="low" if headers.get("x-fal-queue-priority") == "low" else "normal",
+            webhook_url=webhook_url,
+            created_at=time.time(),
+            runner_hint=headers.get("x-fal-runner-hint"),
+            headers={k: v for k, v in headers.items() if k.startswith("x-fal-")},
+            sync=sync,
+        )
+        override: dict[str, Any] = {}
+        queue_s, run_s = timing.queue_s, timing.run_s
+        for fault in job_faults:
+            if fault.kind == "queue_time":
+                queue_s = float(fault.params.get("seconds", 1.0))
+            elif fault.kind == "run_time":
+                run_s = float(fault.params.get("seconds", 1.0))
+            else:
+                override[fault.kind] = fault.params
+        override["run_s"] = run_s
+        raw_timeout = headers.get("x-fal-request-timeout")
+        if raw_timeout:
+            try:
+                job.request_timeout = float(raw_timeout)
+            except ValueError:
+                job.request_timeout = None
+        with self._lock:
+            self.jobs[job.request_id] = job
+            self._overrides[job.request_id] = override
+            self._eligible_at[job.request_id] = now + queue_s
+            queue = self._waiting.setdefault(endpoint_id, [])
+            if job.priority == "low":
+                queue.append(job)
+            else:
+                pos = next((i for i, j in enumerate(queue) if j.priority == "low"), len(queue))
+                queue.insert(pos, job)
+        loop = asyncio.get_running_loop()
+        if queue_s > 0:
+            loop.call_later(queue_s, self._pump, endpoint_id)
+        if job.request_timeout is not None:
+            loop.call_later(job.request_timeout, self._start_deadline, job)
+        self._pump(endpoint_id)
+        return job
+
+    def queue_position(self, job: Job) -> int:
+        queue = self._waiting.get(job.endpoint_id, [])
+        try:
+            return queue.index(job)
+        except ValueError:
+            return 0
+
+    def _limit(self, endpoint_id: str) -> int | None:
+        return self.timing(endpoint_id).concurrency
+
+    def _pump(self, endpoint_id: str) -> None:
+        queue = self._waiting.get(endpoint_id, [])
+        limit = self._limit(endpoint_id)
+        now = time.monotonic()
+        started = False
+        while queue:
+            if limit is not None and self._running.get(endpoint_id, 0) >= limit:
+                break
+            head = queue[0]
+            if self._eligible_at.get(head.request_id, 0) > now:
+                break
+            queue.pop(0)
+            self._running[endpoint_id] = self._running.get(endpoint_id, 0) + 1
+            self._tasks[head.request_id] = asyncio.get_running_loop().create_task(self._run(head))
+            started = True
+        if started:
+            for job in queue:
+                self._notify(job)
+
+    def _start_deadline(self, job: Job) -> None:
+        if job.status != "IN_QUEUE":
+            return
+        self._dequeue(job)
+        job.error, job.error_type = "Request timed out", "request_timeout"
+        self._finish(
+            job,
+            504,
+            {"detail": "Request timed out", "error_type": "request_timeout"},
+            {"x-fal-request-timeout-type": "user", "x-fal-error-type": "request_timeout"},
+        )
+
+    def _dequeue(self, job: Job) -> None:
+        queue = self._waiting.get(job.endpoint_id, [])
+        if job in queue:
+            queue.remove(job)
+            for other in queue:
+                self._notify(other)
+
+    # -- running ---------------------------------------------------------------------
+    async def _run(self, job: Job) -> None:
+        override = self._overrides.get(job.request_id, {})
+        timing = self.timing(job.endpoint_id)
+        job.status, job.started_at = "IN_PROGRESS", time.time()
+        self._notify(job)
+        try:
+            lines = max(1, timing.log_lines)
+            run_s = float(override.get("run_s", timing.run_s))
+            steps = [f"Running {job.endpoint_id} (genmedia sandbox)"]
+            steps += [f"step {i}/{lines - 1}" for i in range(1, lines)]
+            for message in steps:
+                job.logs.append(
+                    {"message": message, "level": "INFO", "source": "USER", "timestamp": iso_now()}
+                )
+                self._notify(job)
+                if run_s > 0:
+                    await asyncio.sleep(run_s / lines)
+            await self._produce(job, override)
+        except asyncio.CancelledError:
+            if job.status != "COMPLETED":
+                self._cancelled(job)
+            raise
+        finally:
+            self._running[job.endpoint_id] = max(0, self._running.get(job.endpoint_id, 1) - 1)
+            self._tasks.pop(job.request_id, None)
+            self._pump(job.endpoint_id)
+
+    async def _produce(self, job: Job, override: dict[str, Any]) -> None:
+        sandbox = self.sandbox
+        model = sandbox.catalog.get(job.endpoint_id)
+        assert model is not None
+        detail = sandbox.input_validator.errors(model.openapi, model.input_name, job.input)
+        if detail:
+            job.logs.append(
+                {
+                    "message": "Input validation failed",
+                    "level": "ERROR",
+                    "source": "USER",
+                    "timestamp": iso_now(),
+                }
+            )
+            self._finish(job, 422, {"detail": detail}, {})
+            return
+        if "model_error" in override:
+            params = override["model_error"]
+            code = int(params.get("code", 500))
+            message = str(
+                params.get("message", "Model crashed: CUDA out of memory (sandbox fault)")
+            )
+            job.logs.append(
+                {"message": message, "level": "ERROR", "source": "USER", "timestamp": iso_now()}
+            )
+            job.logs.append(
+                {
+                    "message": "Traceback (most recent call last): ... RuntimeError",
+                    "level": "STDERR",
+                    "source": "USER",
+                    "timestamp": iso_now(),
+                }
+            )
+            if code == 422:
+                body: Any = {
+                    "detail": [
+                        {"loc": ["body"], "msg": message, "type": "value_error", "input": job.input}
+                    ]
+                }
+                self._finish(job, 422, body, {})
+                return
+            error_type = str(params.get("error_type", "runner_server_error"))
+            job.error, job.error_type = message, error_type
+            self._finish(
+                job,
+                code,
+                {"detail": message, "error_type": error_type},
+                {"x-fal-error-type": error_type},
+            )
+            return
+        options = OutputOptions(
+            hostile_names="hostile_names" in override,
+            large_output=_large_size(override.get("large_output")),
+        )
+        seed = derive_seed(job.endpoint_id, job.input)
+        started = time.monotonic()
+        body = await asyncio.to_thread(
+            build_output, model, job.input, seed, sandbox.storage, sandbox.urls["cdn"], options
+        )
+        job.inference_time = round(time.monotonic() - started + float(override.get("run_s", 0)), 4)
+        if isinstance(body.get("timings"), dict):
+            body["timings"] = {"inference": job.inference_time}
+        self._finish(job, 200, body, {})
+
+    def _finish(self, job: Job, status: int, body: Any, headers: dict[str, str]) -> None:
+        job.result_status, job.result_body = status, body
+        job.result_headers = headers
+        job.status, job.completed_at = "COMPLETED", time.time()
+        self._notify(job)
+        if job.webhook_url:
+            self._post_webhook(job)
+
+    def _cancelled(self, job: Job) -> None:
+        job.cancelled = True
+        job.error, job.error_type = "Request was cancelled", "client_cancelled"
+        self._finish(
+            job,
+            499,
+            {"detail": "Request was cancelled", "error_type": "client_cancelled"},
+            {"x-fal-error-type": "client_cancelled"},
+        )
+
+    def cancel(self, job: Job) -> tuple[int, str]:
+        if job.status == "COMPLETED":
+            return 400, "ALREADY_COMPLETED"
+        if job.status == "IN_QUEUE":
+            self._dequeue(job)
+            self._cancelled(job)
+        else:
+            task = self._tasks.get(job.request_id)
+            if task is not None:
+                task.cancel()
+        return 202, "CANCELLATION_REQUESTED"
+
+    # -- webhooks --------------------------------------------------------------------
+    def _post_webhook(self, job: Job) -> None:
+        ok = job.result_status < 400
+        payload: dict[str, Any] = {
+            "request_id": job.request_id,
+            "gateway_request_id": job.request_id,
+            "status": "OK" if ok else "ERROR",
+            "payload": job.result_body,
+        }
+        if not ok:
+            payload["error"] = f"Invalid status code: {job.result_status}"
+        url = job.webhook_url
+        record: dict[str, Any] = {
+            "url": url,
+            "payload": payload,
+            "status_code": None,
+            "error": None,
+        }
+        self.webhooks.append(record)
+
+        def deliver() -> None:
+            import httpx
+
+            try:
+                resp = httpx.post(
+                    url,  # type: ignore[arg-type]
+                    content=json.dumps(payload),
+                    headers={
+                        "content-type": "application/json",
+                        "x-fal-webhook-request-id": job.request_id,
+                    },
+                    timeout=10,
+                )
+                record["status_code"] = resp.status_code
+            except Exception as exc:  # delivery failures are recorded, never raised
+                record["error"] = repr(exc)
+
+        threading.Thread(target=deliver, name="sandbox-webhook", daemon=True).start()
+
+
+def _large_size(params: dict[str, Any] | None) -> int | None:
+    if not params:
+        return None
+    if "size" in params:
+        return int(params["size"])
+    return int(float(params.get("mib", 10)) * 1024 * 1024)

@@ -52,7 +52,9 @@ class RootGroup(click.Group):
         self._loaded = True
         from genmedia.plugins import call_guarded
 
-        call_guarded(get_app(ctx), "genmedia_register_commands", cli=self)
+        # Registration order (core, built-ins, entry points): a later plugin's command
+        # replaces an earlier one of the same name.
+        call_guarded(get_app(ctx), "genmedia_register_commands", cli=self, order="registration")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load(ctx)

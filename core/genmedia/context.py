@@ -149,7 +149,9 @@ class AppContext:
             found: dict[str, Provider] = {}
 
             def register(provider: Provider) -> None:
-                found[provider.name] = provider
+                # Implementations run in pluggy's order (third-party before built-ins),
+                # so the first registration of a name wins: a plugin can replace fal.
+                found.setdefault(provider.name, provider)
 
             self.pm.hook.genmedia_register_providers(register=register, ctx=self)
             self._providers = found

@@ -61,8 +61,10 @@ def genmedia_register_commands(cli: click.Group) -> None:
     :param cli: the root :class:`click.Group`; call ``cli.add_command(...)``.
 
     Semantics: 1:N, every implementation is called once, on the first command lookup (so
-    ``genmedia --version`` loads no plugin). A command whose name already exists is
-    replaced by the later registration; built-ins register first. Return value ignored.
+    ``genmedia --version`` loads no plugin). The core calls implementations in registration
+    order (core, built-ins, then entry points), each guarded (one that raises is a
+    warning), so a third-party plugin can replace a built-in command by adding one with
+    the same name. Return value ignored.
     """
 
 
@@ -87,8 +89,9 @@ def genmedia_register_providers(register: Callable[[Provider], None], ctx: AppCo
     """Hand provider objects (model hosts) to the core.
 
     :param register: call ``register(provider)`` for each :class:`genmedia.types.Provider`.
-        Registering a second provider with the same ``name`` replaces the first, so a
-        third-party plugin can override a built-in.
+        Implementations are called in pluggy's order — later-registered plugins first, so
+        third-party plugins before built-ins — and the first registration of a ``name``
+        wins: a third-party plugin overrides a built-in provider by using its name.
     :param ctx: the application context (read settings; do not open connections yet).
 
     Semantics: 1:N, called once, lazily, the first time a command needs a provider.
@@ -105,10 +108,11 @@ def genmedia_resolve_provider(
     :param providers: every registered provider by name.
     :returns: a provider, or None for "not mine".
 
-    Semantics: firstresult. The core's ``trylast`` fallback uses, in order: the
-    ``--provider`` option, a ``scheme:`` prefix matching a provider's ``schemes``, then the
-    first provider whose ``claims(endpoint_id)`` is true (fal claims everything, as the
-    catch-all). Implement this to route by your own rule.
+    Semantics: firstresult; not called at all when ``--provider NAME`` chose one. The
+    core's ``trylast`` fallback uses a ``scheme:`` prefix matching a provider's
+    ``schemes``, then the first provider whose ``claims(endpoint_id)`` is true, asking
+    providers with ``catch_all = True`` (fal claims everything) last. Implement this to
+    route by your own rule.
     """
 
 
@@ -241,11 +245,13 @@ def genmedia_handle_result(
         ``"exit_code"`` to ask for a non-zero exit (e.g. 9 after a failed download); it is
         removed from the output.
 
-    Semantics: 1:N, but guarded: the core calls each implementation separately and a sink
-    that raises becomes an entry in the output's ``sink_errors`` (and exit code 1), so the
-    result and request id are always printed. Sinks see earlier sinks' contributions in
-    ``ctx.run_output``. Order: LIFO registration, i.e. third-party sinks first, then
-    ``history``, ``download``; use ``trylast`` to see files saved by ``download``.
+    Semantics: 1:N, but guarded: the core calls each implementation separately, in pluggy's
+    order, and a sink that raises becomes an entry in the output's ``sink_errors`` (and
+    exit code 1), so the result and request id are always printed. Sinks see earlier
+    sinks' contributions in ``ctx.run_output``. Order: ``tryfirst`` sinks; plain sinks
+    from the most recently registered plugin back (third-party, then ``download``); then
+    ``trylast`` sinks in registration order (``history``, then third-party ``trylast``
+    sinks). Use ``trylast`` to see the files ``download`` saved.
     """
 
 

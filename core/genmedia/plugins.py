@@ -186,11 +186,15 @@ def plain_impls(caller: Any) -> list[Any]:
     ]
 
 
-def call_guarded(app: Any, hook: str, /, **kwargs: Any) -> None:
+def call_guarded(app: Any, hook: str, /, *, order: str = "call", **kwargs: Any) -> None:
     """Call every implementation of a notification hook separately: one that raises is a
-    warning (and is re-raised only with ``--debug``), never the end of the command."""
+    warning (and is re-raised only with ``--debug``), never the end of the command.
+
+    ``order="call"`` is pluggy's calling order; ``"registration"`` the reverse of it.
+    """
     caller = getattr(app.pm.hook, hook)
-    for impl in plain_impls(caller):
+    impls = plain_impls(caller)
+    for impl in reversed(impls) if order == "registration" else impls:
         try:
             impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
         except Exception as exc:

@@ -1,0 +1,321 @@
+"""``genmedia history``: list, show and locate the jobs in the run journal.
+
+Imported when commands are registered (also for ``genmedia --help``): click and the
+standard library only at module level.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.context import AppContext
+    from genmedia_history.journal import JobRecord, Journal
+
+LIST_LIMIT = 20
+
+
+class HistoryGroup(click.Group):
+    """``history [list] …``: anything that is not a subcommand is ``list``'s arguments."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=HistoryGroup)
+def history() -> None:
+    """The run journal: every job genmedia submitted, where it is, what came of it.
+
+    `genmedia history` lists recent jobs; `history list --status pending` shows the
+    unfinished ones, each finished with `genmedia status REQUEST_ID --wait`.
+    """
+
+
+# --------------------------------------------------------------------------- parsing
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|week|weeks)\s*$")
+_UNIT_SECONDS = {
+    "s": 1,
+    "sec": 1,
+    "m": 60,
+    "min": 60,
+    "h": 3600,
+    "hr": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+}
+
+
+def parse_since(value: str, *, now: float | None = None) -> float:
+    """``30m``, ``2h``, ``7d``, ``1w``, ``today``, ``yesterday``, an ISO date or date-time
+    (local time unless it names a zone) → Unix seconds."""
+    from genmedia import errors
+
+    now = time.time() if now is None else now
+    text = value.strip().lower()
+    m = _DURATION.match(text)
+    if m:
+        return now - float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if text in ("today", "yesterday"):
+        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        if text == "yesterday":
+            midnight -= timedelta(days=1)
+        return midnight.timestamp()
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.UsageError(
+            f"Invalid --since: {value!r}",
+            {"hint": "a duration (30m, 2h, 7d, 1w), today, yesterday or an ISO date/time"},
+        ) from None
+    return moment.timestamp()
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return (
+        datetime.fromtimestamp(ts, timezone.utc)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z")
+    )
+
+
+# --------------------------------------------------------------------------- views
+
+
+def resume_command(job: JobRecord) -> str:
+    return f"genmedia status {job.request_id} --wait"
+
+
+def job_doc(job: JobRecord, *, full: bool) -> dict[str, Any]:
+    """The JSON view of a job: the record with ISO times, plus how to finish it."""
+    from genmedia.serialization import unstructure
+
+    doc: dict[str, Any] = unstructure(job)
+    for key in ("submitted_at", "started_at", "completed_at", "updated_at"):
+        if key in doc:
+            doc[key] = iso(doc[key])
+    if job.completed_at is not None:
+        doc["duration_s"] = round(job.completed_at - job.submitted_at, 3)
+    if not job.finished:
+        doc["resume"] = resume_command(job)
+    if not full:
+        for key in (
+            "input",
+            "uploads",
+            "result",
+            "status_url",
+            "response_url",
+            "cancel_url",
+            "updated_at",
+            "download_failures",
+        ):
+            doc.pop(key, None)
+        doc["files"] = [f["path"] for f in doc.get("files") or ()]
+    if not doc.get("files"):
+        doc.pop("files", None)
+    first = [k for k in KEY_ORDER if k in doc]
+    return {k: doc[k] for k in [*first, *(k for k in doc if k not in KEY_ORDER)]}
+
+
+KEY_ORDER = (
+    "id",
+    "request_id",
+    "endpoint_id",
+    "provider",
+    "status",
+    "host_status",
+    "error",
+    "error_type",
+    "resume",
+    "sandbox",
+    "submitted_at",
+    "started_at",
+    "completed_at",
+    "duration_s",
+    "prompt",
+    "files",
+)
+
+
+def _render_list(doc: Any, console: Any) -> None:
+    from rich.table import Table
+
+    jobs = doc.get("jobs") or []
+    if not jobs:
+        console.print("[dim]no jobs recorded[/]")
+        return
+    table = Table("id", "submitted", "status", "endpoint", "request id", "prompt", box=None)
+    for job in jobs:
+        when = _local(job.get("submitted_at"))
+        status = job["status"]
+        style = {"completed": "green", "failed": "red", "cancelled": "dim"}.get(status, "yellow")
+        prompt = (job.get("prompt") or "").replace("\n", " ")
+        table.add_row(
+            str(job["id"]),
+            when,
+            f"[{style}]{status}[/]" + (" [dim](sandbox)[/]" if job.get("sandbox") else ""),
+            job["endpoint_id"],
+            job["request_id"],
+            prompt[:48] + ("…" if len(prompt) > 48 else ""),
+        )
+    console.print(table)
+    pending = [j for j in jobs if j.get("resume")]
+    if pending:
+        console.print(f"[dim]finish an unfinished job with:[/] {pending[0]['resume']}")
+
+
+def _render_show(doc: Any, console: Any) -> None:
+    from genmedia.output import render_mapping
+
+    render_mapping(doc, console)
+
+
+def _local(value: str | None) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _journal(app: AppContext) -> Journal:
+    from genmedia_history.recorder import journal_for
+
+    return journal_for(app)
+
+
+def _read(app: AppContext, action: Any) -> Any:
+    """Run a read; a broken journal is a clean error (these commands exist to read it)."""
+    from genmedia import errors
+    from genmedia_history.journal import JournalError
+
+    journal = _journal(app)
+    try:
+        return action(journal)
+    except JournalError as exc:
+        if exc.reason == "ambiguous":
+            raise errors.UsageError(str(exc), {"hint": "give more of the request id"}) from None
+        raise errors.GenmediaError(
+            f"Cannot read the run journal: {exc}", {"path": str(exc.path), "reason": exc.reason}
+        ) from None
+
+
+# --------------------------------------------------------------------------- commands
+
+
+STATUS_CHOICES = (
+    "pending",
+    "in_queue",
+    "in_progress",
+    "interrupted",
+    "timeout",
+    "error",
+    "completed",
+    "failed",
+    "cancelled",
+)
+
+
+@history.command("list")
+@click.option(
+    "--endpoint",
+    metavar="ENDPOINT",
+    help="Only this endpoint (a prefix like fal-ai/flux matches fal-ai/flux/dev; * globs).",
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    metavar="STATE",
+    help="Only jobs in this state (repeatable or a,b). pending = every unfinished state.",
+)
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only jobs submitted since: 30m, 2h, 7d, 1w, today, or an ISO date/time.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=LIST_LIMIT,
+    show_default=True,
+    help="At most this many jobs (0 = all).",
+)
+@click.argument("text", nargs=-1)
+@click.pass_context
+def list_jobs(
+    ctx: click.Context,
+    endpoint: str | None,
+    statuses: tuple[str, ...],
+    since: str | None,
+    limit: int,
+    text: tuple[str, ...],
+) -> None:
+    """List recorded jobs, newest first. TEXT searches the prompts (every word must match)."""
+    from genmedia import errors
+    from genmedia.cli import get_app
+    from genmedia.output import emit
+    from genmedia_history.journal import Query
+
+    app = get_app(ctx)
+    wanted = tuple(s.strip().lower() for raw in statuses for s in raw.split(",") if s.strip())
+    unknown = [s for s in wanted if s not in STATUS_CHOICES]
+    if unknown:
+        raise errors.UsageError(
+            f"Unknown --status: {', '.join(unknown)}", {"choices": list(STATUS_CHOICES)}
+        )
+    query = Query(
+        endpoint=endpoint,
+        statuses=wanted,
+        since=parse_since(since) if since else None,
+        text=" ".join(text) or None,
+        limit=limit or None,
+    )
+    jobs = _read(app, lambda j: j.list(query))
+    emit(app, {"jobs": [job_doc(job, full=False) for job in jobs]}, pretty=_render_list)
+
+
+@history.command("show")
+@click.argument("reference", metavar="ID|REQUEST_ID|last")
+@click.pass_context
+def show(ctx: click.Context, reference: str) -> None:
+    """Show one job in full: input, uploads, result, saved files (with sha256)."""
+    from genmedia import errors
+    from genmedia.cli import get_app
+    from genmedia.output import emit
+
+    app = get_app(ctx)
+    job = _read(app, lambda j: j.get(reference) if j.exists else None)
+    if job is None:
+        raise errors.NotFoundError(
+            f"No job {reference!r} in the run journal", {"path": str(_journal(app).path)}
+        )
+    emit(app, job_doc(job, full=True), pretty=_render_show)
+
+
+@history.command("path")
+@click.pass_context
+def path(ctx: click.Context) -> None:
+    """Print where the run journal lives."""
+    from genmedia.cli import get_app
+    from genmedia.output import emit
+
+    app = get_app(ctx)
+    journal = _journal(app)
+    emit(
+        app,
+        {"path": str(journal.path), "exists": journal.exists},
+        pretty=lambda doc, console: console.print(doc["path"], highlight=False, soft_wrap=True),
+    )

@@ -1,0 +1,489 @@
+"""The run journal: one SQLite database of every job genmedia submitted.
+
+The database (``history.db`` in the data directory) is opened per operation, in WAL mode
+with a busy timeout, so several genmedia processes can record at once. Its schema is
+versioned with ``PRAGMA user_version`` and migrated forward by :data:`MIGRATIONS`; a
+database written by a newer genmedia is read but never written.
+
+It stores what is needed to find a job again and to know what came of it: endpoint,
+provider, the submitted input (with the URLs of uploaded files), the request id and queue
+URLs, times, status, error, the result JSON and the files saved from it (path, URL,
+sha256). It never stores media bytes (``data:`` URIs are replaced by a placeholder) nor
+the API key.
+
+States (``jobs.status``), see docs/history.md:
+
+- unfinished (``history list --status pending`` shows them all; ``genmedia status
+  REQUEST_ID --wait`` finishes each): ``pending`` (submitted, no status seen yet),
+  ``in_queue``, ``in_progress``, ``interrupted`` (Ctrl-C while waiting), ``timeout``
+  (``--timeout`` expired), ``error`` (genmedia lost contact: network, 5xx while waiting or
+  fetching the result);
+- finished: ``completed`` (result recorded), ``failed`` (the model reported an error),
+  ``cancelled`` (cancelled with ``--cancel-on-interrupt``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from genmedia_history.records import (
+    FINISHED,
+    JSON_COLUMNS,
+    PENDING,
+    STATES,
+    UNFINISHED,
+    FileRecord,
+    JobRecord,
+    Query,
+    dumps_stored,
+    prompt_text,
+    strip_media,
+)
+
+__all__ = [
+    "FINISHED",
+    "MIGRATIONS",
+    "PENDING",
+    "SCHEMA_VERSION",
+    "STATES",
+    "UNFINISHED",
+    "FileRecord",
+    "JobRecord",
+    "Journal",
+    "JournalError",
+    "Query",
+    "prompt_text",
+    "strip_media",
+]
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: jobs and the files saved from their results.
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        provider TEXT NOT NULL,
+        endpoint_id TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        host_status TEXT,
+        prompt TEXT,
+        input TEXT,
+        uploads TEXT,
+        status_url TEXT,
+        response_url TEXT,
+        cancel_url TEXT,
+        submitted_at REAL NOT NULL,
+        started_at REAL,
+        completed_at REAL,
+        updated_at REAL NOT NULL,
+        error TEXT,
+        error_type TEXT,
+        result TEXT,
+        download_failures TEXT,
+        sandbox INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (provider, request_id)
+    );
+    CREATE INDEX jobs_request_id ON jobs (request_id);
+    CREATE INDEX jobs_submitted_at ON jobs (submitted_at);
+    CREATE INDEX jobs_status ON jobs (status);
+    CREATE INDEX jobs_endpoint_id ON jobs (endpoint_id);
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        url TEXT NOT NULL,
+        json_path TEXT,
+        size_bytes INTEGER,
+        content_type TEXT,
+        sha256 TEXT,
+        saved_at REAL NOT NULL,
+        UNIQUE (job_id, path)
+    );
+    """,
+)
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+class JournalError(Exception):
+    """The journal cannot be used; ``reason`` is ``corrupt``, ``locked``, ``readonly``,
+    ``newer`` (schema from a newer genmedia) or ``unavailable``."""
+
+    def __init__(self, message: str, reason: str, path: Path):
+        super().__init__(message)
+        self.reason = reason
+        self.path = path
+
+
+def _classify(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "locked"
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return "readonly"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return "corrupt"
+    return "unavailable"
+
+
+# --------------------------------------------------------------------------- the journal
+
+
+@attrs.define
+class Journal:
+    """The journal at ``path``. Each public method opens, uses and closes a connection."""
+
+    path: Path
+    busy_timeout: float = 5.0
+
+    # -- connections ---------------------------------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    @contextmanager
+    def connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        """A connection with the schema migrated (for ``write``) and checked."""
+        if not write and not self.path.is_file():
+            raise JournalError("no job recorded yet", "empty", self.path)
+        try:
+            if write:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._error(exc) from None
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(conn, write=write)
+            yield conn
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        finally:
+            conn.close()
+
+    def _error(self, exc: BaseException) -> JournalError:
+        reason = _classify(exc)
+        return JournalError(f"{exc}", reason, self.path)
+
+    def _migrate(self, conn: sqlite3.Connection, *, write: bool) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            if write:
+                raise JournalError(
+                    f"schema version {version} is newer than this genmedia's ({SCHEMA_VERSION})",
+                    "newer",
+                    self.path,
+                )
+            return
+        if version == SCHEMA_VERSION:
+            return
+        if not write:
+            # Nothing recorded yet by this version (or an empty file): readers see no jobs.
+            if version == 0:
+                raise JournalError("the journal is empty", "empty", self.path)
+            return
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # -- writes --------------------------------------------------------------------------
+
+    def record_job(
+        self,
+        *,
+        provider: str,
+        endpoint_id: str,
+        request_id: str,
+        status: str = "pending",
+        input: Mapping[str, Any] | None = None,
+        uploads: Sequence[Mapping[str, Any]] | None = None,
+        status_url: str | None = None,
+        response_url: str | None = None,
+        cancel_url: str | None = None,
+        submitted_at: float | None = None,
+        sandbox: bool = False,
+    ) -> int:
+        """Insert the job, or fill in what an existing row lacks; returns the row id.
+
+        An existing row keeps its input, times and status (``status REQUEST_ID --wait``
+        calls this again when it reattaches, with no input).
+        """
+        now = time.time()
+        with self.connect(write=True) as conn:
+            conn.execute(
+                """
+                INSERT INTO jobs (provider, endpoint_id, request_id, status, prompt, input,
+                    uploads, status_url, response_url, cancel_url, submitted_at, updated_at,
+                    sandbox)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (provider, request_id) DO UPDATE SET
+                    prompt = COALESCE(jobs.prompt, excluded.prompt),
+                    input = COALESCE(jobs.input, excluded.input),
+                    uploads = COALESCE(jobs.uploads, excluded.uploads),
+                    status_url = COALESCE(excluded.status_url, jobs.status_url),
+                    response_url = COALESCE(excluded.response_url, jobs.response_url),
+                    cancel_url = COALESCE(excluded.cancel_url, jobs.cancel_url),
+                    updated_at = excluded.updated_at
+                """,
+                (
+                    provider,
+                    endpoint_id,
+                    request_id,
+                    status,
+                    prompt_text(input),
+                    dumps_stored(dict(input)) if input else None,
+                    dumps_stored([dict(u) for u in uploads]) if uploads else None,
+                    status_url,
+                    response_url,
+                    cancel_url,
+                    submitted_at or now,
+                    now,
+                    int(sandbox),
+                ),
+            )
+            row = conn.execute(
+                "SELECT id FROM jobs WHERE provider = ? AND request_id = ?",
+                (provider, request_id),
+            ).fetchone()
+            return int(row["id"])
+
+    def update_status(
+        self,
+        provider: str,
+        request_id: str,
+        *,
+        status: str | None = None,
+        host_status: str | None = None,
+        started_at: float | None = None,
+        error: str | None = None,
+        error_type: str | None = None,
+    ) -> bool:
+        """Record a state change of an unfinished job (a finished row is left as it is).
+
+        Returns whether a row was changed.
+        """
+        now = time.time()
+        with self.connect(write=True) as conn:
+            cur = conn.execute(
+                f"""
+                UPDATE jobs SET
+                    status = COALESCE(?, status),
+                    host_status = COALESCE(?, host_status),
+                    started_at = COALESCE(started_at, ?),
+                    error = COALESCE(?, error),
+                    error_type = COALESCE(?, error_type),
+                    completed_at = CASE WHEN ? IN {FINISHED!r} THEN ? ELSE completed_at END,
+                    updated_at = ?
+                WHERE provider = ? AND request_id = ? AND status NOT IN {FINISHED!r}
+                """,
+                (
+                    status,
+                    host_status,
+                    started_at,
+                    error,
+                    error_type,
+                    status,
+                    now,
+                    now,
+                    provider,
+                    request_id,
+                ),
+            )
+            return cur.rowcount > 0
+
+    def complete(
+        self,
+        provider: str,
+        request_id: str,
+        *,
+        result: Mapping[str, Any],
+        files: Sequence[FileRecord] = (),
+        download_failures: Sequence[Mapping[str, Any]] | None = None,
+        completed_at: float | None = None,
+    ) -> bool:
+        """Record the result and the saved files (added to files saved before)."""
+        now = time.time()
+        with self.connect(write=True) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    "SELECT id FROM jobs WHERE provider = ? AND request_id = ?",
+                    (provider, request_id),
+                ).fetchone()
+                if row is None:
+                    conn.execute("ROLLBACK")
+                    return False
+                conn.execute(
+                    """
+                    UPDATE jobs SET status = 'completed', host_status = 'COMPLETED',
+                        completed_at = COALESCE(completed_at, ?), result = ?,
+                        download_failures = ?, error = NULL, error_type = NULL,
+                        updated_at = ?
+                    WHERE id = ?
+                    """,
+                    (
+                        completed_at or now,
+                        dumps_stored(dict(result)),
+                        dumps_stored([dict(f) for f in download_failures])
+                        if download_failures
+                        else None,
+                        now,
+                        row["id"],
+                    ),
+                )
+                for f in files:
+                    conn.execute(
+                        """
+                        INSERT INTO files (job_id, path, url, json_path, size_bytes,
+                            content_type, sha256, saved_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (job_id, path) DO UPDATE SET url = excluded.url,
+                            json_path = excluded.json_path, size_bytes = excluded.size_bytes,
+                            content_type = excluded.content_type, sha256 = excluded.sha256,
+                            saved_at = excluded.saved_at
+                        """,
+                        (
+                            row["id"],
+                            f.path,
+                            f.url,
+                            f.json_path,
+                            f.size_bytes,
+                            f.content_type,
+                            f.sha256,
+                            f.saved_at or now,
+                        ),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return True
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def find_provider(self, request_id: str) -> str | None:
+        """The provider of the most recent job with this request id."""
+        job = self.get(request_id)
+        return job.provider if job else None
+
+    def get(self, reference: str) -> JobRecord | None:
+        """A job by row id, request id (or a unique prefix of one, 6+ characters) or ``last``."""
+        try:
+            with self.connect(write=False) as conn:
+                if reference == "last":
+                    rows = conn.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 1").fetchall()
+                elif reference.isdigit():
+                    rows = conn.execute(
+                        "SELECT * FROM jobs WHERE id = ? OR request_id = ? ORDER BY id DESC",
+                        (int(reference), reference),
+                    ).fetchall()
+                    rows = [r for r in rows if r["request_id"] == reference] or rows
+                else:
+                    rows = conn.execute(
+                        "SELECT * FROM jobs WHERE request_id = ? ORDER BY id DESC", (reference,)
+                    ).fetchall()
+                    if not rows and len(reference) >= 6:
+                        rows = conn.execute(
+                            "SELECT * FROM jobs WHERE request_id LIKE ? ESCAPE '\\'"
+                            " ORDER BY id DESC LIMIT 2",
+                            (_like_escape(reference) + "%",),
+                        ).fetchall()
+                        if len({r["request_id"] for r in rows}) > 1:
+                            raise JournalError(
+                                f"{reference!r} matches several request ids", "ambiguous", self.path
+                            )
+                if not rows:
+                    return None
+                return self._record(conn, rows[0])
+        except JournalError as exc:
+            if exc.reason == "empty":
+                return None
+            raise
+
+    def list(self, query: Query) -> list[JobRecord]:
+        """Jobs matching ``query``, newest first."""
+        where: list[str] = []
+        args: list[Any] = []
+        if query.endpoint:
+            if any(c in query.endpoint for c in "*?["):
+                where.append("endpoint_id GLOB ?")
+                args.append(query.endpoint)
+            else:
+                where.append("(endpoint_id = ? OR endpoint_id LIKE ? ESCAPE '\\')")
+                args += [query.endpoint, _like_escape(query.endpoint.rstrip("/")) + "/%"]
+        if query.statuses:
+            wanted: list[str] = []
+            for s in query.statuses:
+                wanted.extend(UNFINISHED if s == PENDING else (s,))
+            where.append(f"status IN ({', '.join('?' * len(wanted))})")
+            args += wanted
+        if query.since is not None:
+            where.append("submitted_at >= ?")
+            args.append(query.since)
+        if query.text:
+            for word in query.text.split():
+                where.append("prompt LIKE ? ESCAPE '\\'")
+                args.append(f"%{_like_escape(word)}%")
+        sql = "SELECT * FROM jobs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY submitted_at DESC, id DESC"
+        if query.limit:
+            sql += f" LIMIT {int(query.limit)}"
+        try:
+            with self.connect(write=False) as conn:
+                return [self._record(conn, row) for row in conn.execute(sql, args).fetchall()]
+        except JournalError as exc:
+            if exc.reason == "empty":
+                return []
+            raise
+
+    def _record(self, conn: sqlite3.Connection, row: sqlite3.Row) -> JobRecord:
+        from genmedia.serialization import structure
+
+        data = dict(row)
+        for column in JSON_COLUMNS:
+            if data.get(column) is not None:
+                try:
+                    data[column] = json.loads(data[column])
+                except ValueError:
+                    data[column] = None
+        data["sandbox"] = bool(data.get("sandbox"))
+        data["files"] = [
+            {k: v for k, v in dict(f).items() if k not in ("id", "job_id")}
+            for f in conn.execute(
+                "SELECT * FROM files WHERE job_id = ? ORDER BY id", (data["id"],)
+            ).fetchall()
+        ]
+        return structure(data, JobRecord)  # type: ignore[no-any-return]
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,398 @@
+"""What the history hooks do: record jobs in the journal, best effort.
+
+Every write goes through :func:`_write`: a journal that is locked, read-only, corrupt or
+from a newer genmedia becomes one warning on stderr and the run carries on. State is kept
+per :class:`~genmedia.context.AppContext` (one per invocation), never per process, so
+in-process invocations (tests, embedders) do not share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from genmedia_history.journal import FileRecord, Journal, JournalError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.context import AppContext
+    from genmedia.types import JobHandle, JobStatus, RunRequest, RunResult
+
+T = TypeVar("T")
+
+NO_HISTORY_ENV = "GENMEDIA_NO_HISTORY"
+DEFAULT_BUSY_TIMEOUT = 5.0
+
+
+@attrs.define
+class State:
+    """The journal's state for one invocation."""
+
+    off: bool = False  # --no-history
+    #: a write failed (e.g. locked): progress updates are skipped, the rest still tried.
+    failed: bool = False
+    #: the journal cannot be written at all (corrupt, read-only, newer schema).
+    dead: bool = False
+    #: last (status, error) recorded per request id, so polls do not rewrite the row.
+    seen: dict[str, tuple[str, str | None]] = attrs.field(factory=dict)
+    #: id(request) -> handle of the job an execute call submitted.
+    active: dict[int, JobHandle] = attrs.field(factory=dict)
+    #: request ids whose failure is already recorded (by the execute wrapper).
+    failures: set[str] = attrs.field(factory=set)
+
+
+_STATES: weakref.WeakKeyDictionary[Any, State] = weakref.WeakKeyDictionary()
+
+
+def state(ctx: AppContext) -> State:
+    found = _STATES.get(ctx)
+    if found is None:
+        found = _STATES[ctx] = State()
+    return found
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def journal_for(ctx: AppContext) -> Journal:
+    """The journal: config ``plugins.history.path``, else ``<data dir>/history.db``."""
+    config = ctx.settings.plugin_config("history")
+    path = config.get("path")
+    location = Path(str(path)).expanduser() if path else ctx.settings.data_dir / "history.db"
+    try:
+        timeout = float(config.get("busy_timeout", DEFAULT_BUSY_TIMEOUT))
+    except (TypeError, ValueError):
+        timeout = DEFAULT_BUSY_TIMEOUT
+    return Journal(location, busy_timeout=max(timeout, 0.0))
+
+
+def recording(ctx: AppContext) -> bool:
+    """Whether this invocation records: not ``--no-history``, ``GENMEDIA_NO_HISTORY`` or
+    config ``plugins.history.enabled = false``, and the journal still usable."""
+    st = state(ctx)
+    if st.off or st.dead or _truthy(os.environ.get(NO_HISTORY_ENV)):
+        return False
+    return ctx.settings.plugin_config("history").get("enabled", True) is not False
+
+
+def warning_for(exc: JournalError) -> str:
+    path = exc.path
+    if exc.reason == "locked":
+        why = "is locked by another process"
+    elif exc.reason == "readonly":
+        why = "is read-only"
+    elif exc.reason == "corrupt":
+        why = (
+            f"is not a valid database ({exc}); "
+            f"move it away to start a new one: mv {path} {path}.bad"
+        )
+    elif exc.reason == "newer":
+        why = f"was written by a newer genmedia ({exc})"
+    else:
+        why = f"cannot be opened ({exc})"
+    return f"the run journal {path} {why}; this job is not recorded (the run goes on)"
+
+
+def _write(ctx: AppContext, action: Callable[[Journal], T]) -> T | None:
+    """Run one journal write; any failure is a warning, never an error."""
+    st = state(ctx)
+    try:
+        done = action(journal_for(ctx))
+        st.failed = False
+        return done
+    except JournalError as exc:
+        if exc.reason in ("locked",):
+            st.failed = True
+        else:
+            st.dead = True
+        ctx.warn(warning_for(exc))
+    except Exception as exc:
+        if ctx.debug:
+            raise
+        st.failed = True
+        ctx.warn(f"the run journal could not record this job ({type(exc).__name__}: {exc})")
+    return None
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def job_submitted(handle: JobHandle, request: RunRequest, ctx: AppContext) -> None:
+    st = state(ctx)
+    st.active[id(request)] = handle
+    if not recording(ctx):
+        return
+    _record_handle(ctx, handle, request=request)
+
+
+def _record_handle(
+    ctx: AppContext,
+    handle: JobHandle,
+    *,
+    request: RunRequest | None = None,
+    input: Mapping[str, Any] | None = None,
+    sandbox: bool | None = None,
+) -> int | None:
+    from genmedia.serialization import unstructure
+
+    if request is not None:
+        input = request.input
+    uploads = [unstructure(u) for u in request.uploads] if request is not None else None
+    return _write(
+        ctx,
+        lambda j: j.record_job(
+            provider=handle.provider,
+            endpoint_id=handle.endpoint_id,
+            request_id=handle.request_id,
+            input=input or None,
+            uploads=uploads or None,
+            status_url=handle.status_url,
+            response_url=handle.response_url,
+            cancel_url=handle.cancel_url,
+            submitted_at=handle.submitted_at,
+            sandbox=ctx.sandbox_active if sandbox is None else sandbox,
+        ),
+    )
+
+
+HOST_STATES = {"IN_QUEUE": "in_queue", "IN_PROGRESS": "in_progress"}
+
+
+def job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext) -> None:
+    st = state(ctx)
+    if not recording(ctx):
+        return
+    # COMPLETED without an error changes only host_status: the row is completed when the
+    # result is recorded (fetching it may still fail).
+    new = ("failed" if status.error else None) if status.done else HOST_STATES.get(status.status)
+    key = (new or status.status, status.error)
+    if st.seen.get(handle.request_id) == key:
+        return
+    if st.failed and not status.done and handle.request_id in st.seen:
+        return  # the journal is struggling: only try the state changes that matter
+    st.seen[handle.request_id] = key
+    started = time.time() if status.status == "IN_PROGRESS" else None
+
+    def update(j: Journal) -> bool:
+        kwargs: dict[str, Any] = {
+            "status": new,
+            "host_status": status.status,
+            "started_at": started,
+            "error": status.error,
+            "error_type": status.error_type,
+        }
+        if j.update_status(handle.provider, handle.request_id, **kwargs):
+            return True
+        if j.get(handle.request_id) is None:  # the first write was lost: record it now
+            j.record_job(
+                provider=handle.provider,
+                endpoint_id=handle.endpoint_id,
+                request_id=handle.request_id,
+                status_url=handle.status_url,
+                response_url=handle.response_url,
+                cancel_url=handle.cancel_url,
+                submitted_at=handle.submitted_at,
+                sandbox=ctx.sandbox_active,
+            )
+            return j.update_status(handle.provider, handle.request_id, **kwargs)
+        return False
+
+    _write(ctx, update)
+
+
+def failure_state(exc: BaseException) -> tuple[str, str, str | None]:
+    """(status, error, error_type) for an exception that ended the wait."""
+    from genmedia import errors
+
+    details = getattr(exc, "details", None)
+    details = details if isinstance(details, dict) else {}
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    error_type = details.get("error_type") or type(exc).__name__
+    if isinstance(exc, (KeyboardInterrupt, errors.Interrupted)):
+        status = "interrupted"
+    elif isinstance(exc, errors.TimeoutExpired):
+        status = "timeout"
+    elif isinstance(exc, (errors.JobFailedError, errors.ValidationError)):
+        status = "failed"
+    else:
+        status = "error"
+    if status in ("interrupted", "timeout") and "cancel" in details:
+        answer = str(details.get("cancel") or "").upper()
+        if answer not in ("ALREADY_COMPLETED",) and "cancel_error" not in details:
+            status = "cancelled"
+    return status, message, error_type
+
+
+def execute_failed(request: RunRequest, exc: BaseException, ctx: AppContext) -> None:
+    st = state(ctx)
+    handle = st.active.pop(id(request), None)
+    if handle is None or not recording(ctx):
+        return  # nothing was submitted: nothing was paid, nothing to find again
+    st.failures.add(handle.request_id)
+    status, message, error_type = failure_state(exc)
+
+    def update(j: Journal) -> bool:
+        kwargs: dict[str, Any] = {"status": status, "error": message, "error_type": error_type}
+        if j.update_status(handle.provider, handle.request_id, **kwargs):
+            return True
+        if j.get(handle.request_id) is None:
+            j.record_job(
+                provider=handle.provider,
+                endpoint_id=handle.endpoint_id,
+                request_id=handle.request_id,
+                input=request.input or None,
+                status_url=handle.status_url,
+                response_url=handle.response_url,
+                cancel_url=handle.cancel_url,
+                submitted_at=handle.submitted_at,
+                sandbox=ctx.sandbox_active,
+            )
+            return j.update_status(handle.provider, handle.request_id, **kwargs)
+        return False
+
+    _write(ctx, update)
+
+
+def command_failed(error: BaseException, ctx: AppContext) -> None:
+    """An error ended a command: if it names a journalled job that the execute wrapper did
+    not see (``status … --wait``/``--result``), record how that wait ended."""
+    details = getattr(error, "details", None)
+    request_id = details.get("request_id") if isinstance(details, dict) else None
+    st = state(ctx)
+    if not isinstance(request_id, str) or request_id in st.failures or not recording(ctx):
+        return
+    st.failures.add(request_id)
+    journal = journal_for(ctx)
+    if not journal.exists:
+        return
+    status, message, error_type = failure_state(error)
+
+    def update(j: Journal) -> bool:
+        job = j.get(request_id)
+        if job is None or job.request_id != request_id:
+            return False
+        return j.update_status(
+            job.provider, request_id, status=status, error=message, error_type=error_type
+        )
+
+    _write(ctx, update)
+
+
+def execute_done(request: RunRequest, ctx: AppContext) -> None:
+    state(ctx).active.pop(id(request), None)
+
+
+def handle_result(result: RunResult, ctx: AppContext) -> None:
+    if not recording(ctx):
+        return
+    from genmedia.serialization import unstructure
+
+    output = ctx.run_output or {}
+    files = [_file_record(unstructure(f)) for f in output.get("downloaded_files") or ()]
+    failures = [unstructure(f) for f in output.get("download_failures") or ()] or None
+    handle = result.handle
+
+    def complete(j: Journal) -> bool:
+        provider = handle.provider if handle is not None else None
+        if provider is None:
+            known = j.get(result.request_id)
+            provider = known.provider if known is not None else "unknown"
+        done = j.complete(
+            provider,
+            result.request_id,
+            result=result.result,
+            files=files,
+            download_failures=failures,
+        )
+        if done:
+            return True
+        j.record_job(
+            provider=provider,
+            endpoint_id=result.endpoint_id,
+            request_id=result.request_id,
+            input=result.input or None,
+            status_url=handle.status_url if handle else None,
+            response_url=handle.response_url if handle else None,
+            cancel_url=handle.cancel_url if handle else None,
+            submitted_at=handle.submitted_at if handle else None,
+            sandbox=result.sandbox or ctx.sandbox_active,
+        )
+        return j.complete(
+            provider,
+            result.request_id,
+            result=result.result,
+            files=files,
+            download_failures=failures,
+        )
+
+    _write(ctx, complete)
+
+
+def _file_record(data: Any) -> FileRecord:
+    data = data if isinstance(data, dict) else {}
+    path = str(data.get("path") or "")
+    sha = data.get("sha256")
+    if not sha and path:
+        sha = sha256_of(path)
+    size = data.get("size_bytes")
+    return FileRecord(
+        path=str(Path(path).resolve()) if path else path,
+        url=str(data.get("url") or ""),
+        json_path=data.get("json_path"),
+        size_bytes=size if isinstance(size, int) else None,
+        content_type=data.get("content_type"),
+        sha256=sha,
+        saved_at=time.time(),
+    )
+
+
+def sha256_of(path: str) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
+    from genmedia import errors
+    from genmedia.types import JobHandle
+
+    journal = journal_for(ctx)
+    if not journal.exists:
+        return None
+    try:
+        job = journal.get(reference)
+    except JournalError as exc:
+        if exc.reason == "ambiguous":
+            raise errors.UsageError(
+                f"{reference!r} matches several jobs", {"hint": "give more of the request id"}
+            ) from None
+        ctx.warn(f"the run journal {exc.path} cannot be read ({exc})")
+        return None
+    if job is None:
+        return None
+    if job.sandbox:
+        ctx.warn(
+            f"job {job.request_id} ran on the fal emulator (sandbox): it can be resumed only"
+            " while that emulator still runs"
+        )
+    return JobHandle(
+        provider=job.provider,
+        endpoint_id=job.endpoint_id,
+        request_id=job.request_id,
+        status_url=job.status_url,
+        response_url=job.response_url,
+        cancel_url=job.cancel_url,
+        submitted_at=job.submitted_at,
+    )

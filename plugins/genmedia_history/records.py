@@ -1,0 +1,120 @@
+"""The journal's records and the helpers that shape what is stored.
+
+Pure data and functions (no sqlite3), shared by :mod:`genmedia_history.journal` and the
+commands. States: see :mod:`genmedia_history.journal` and docs/history.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+UNFINISHED = ("pending", "in_queue", "in_progress", "interrupted", "timeout", "error")
+FINISHED = ("completed", "failed", "cancelled")
+STATES = UNFINISHED + FINISHED
+#: ``--status pending`` is the umbrella for every unfinished state.
+PENDING = "pending"
+
+
+@attrs.frozen
+class FileRecord:
+    """A file saved from a job's result."""
+
+    path: str
+    url: str
+    json_path: str | None = None
+    size_bytes: int | None = None
+    content_type: str | None = None
+    sha256: str | None = None
+    saved_at: float | None = None
+
+
+@attrs.frozen
+class JobRecord:
+    """One row of the journal (JSON columns decoded, times as Unix seconds)."""
+
+    id: int
+    provider: str
+    endpoint_id: str
+    request_id: str
+    status: str
+    submitted_at: float
+    updated_at: float
+    host_status: str | None = None
+    prompt: str | None = None
+    input: dict[str, Any] | None = None
+    uploads: list[dict[str, Any]] | None = None
+    status_url: str | None = None
+    response_url: str | None = None
+    cancel_url: str | None = None
+    started_at: float | None = None
+    completed_at: float | None = None
+    error: str | None = None
+    error_type: str | None = None
+    result: dict[str, Any] | None = None
+    download_failures: list[dict[str, Any]] | None = None
+    sandbox: bool = False
+    files: list[FileRecord] = attrs.field(factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+@attrs.frozen
+class Query:
+    """Filters of ``history list``."""
+
+    endpoint: str | None = None
+    statuses: tuple[str, ...] = ()
+    since: float | None = None
+    text: str | None = None
+    limit: int | None = 20
+
+
+JSON_COLUMNS = ("input", "uploads", "result", "download_failures")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+_DATA_URI = re.compile(r"^data:([^;,]*)[;,]", re.IGNORECASE)
+
+
+def strip_media(value: Any) -> Any:
+    """A copy of ``value`` with long ``data:`` URIs (inline media bytes) replaced."""
+    if isinstance(value, str):
+        if len(value) > 256 and value[:5].lower() == "data:":
+            m = _DATA_URI.match(value)
+            mime = m.group(1) if m else ""
+            return f"data:{mime};<{len(value)} characters not stored>"
+        return value
+    if isinstance(value, Mapping):
+        return {k: strip_media(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strip_media(v) for v in value]
+    return value
+
+
+def prompt_text(inputs: Mapping[str, Any] | None) -> str | None:
+    """The text ``history TEXT`` searches: ``prompt`` and other ``*_prompt``/``text`` inputs
+    (a negative prompt is not what the user is looking for)."""
+    if not inputs:
+        return None
+    parts = []
+    for key, value in inputs.items():
+        if not isinstance(value, str) or not value:
+            continue
+        if key == "prompt" or key == "text" or (key.endswith("prompt") and "negative" not in key):
+            parts.append(value)
+    return "\n".join(parts) or None
+
+
+def dumps_stored(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(strip_media(value), ensure_ascii=False, default=str, sort_keys=False)

@@ -65,7 +65,9 @@ class EchoProvider:
         path = Path(source)
         if not path.is_file():
             raise errors.UsageError(f"File not found: {path.resolve()}")
-        return UploadedFile(url=path.resolve().as_uri(), source=source, size_bytes=path.stat().st_size)
+        return UploadedFile(
+            url=path.resolve().as_uri(), source=source, size_bytes=path.stat().st_size
+        )
 
     def submit(self, request: RunRequest) -> JobHandle:
         request_id = str(uuid.uuid4())

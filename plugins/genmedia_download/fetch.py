@@ -1,0 +1,470 @@
+"""Fetch one URL into ``<final>.part``: streaming, verified, resumable, never half-written.
+
+:func:`fetch` streams the body with the shared keep-alive client into a ``.part`` file in
+the destination directory (opened with ``O_NOFOLLOW``), hashing it with SHA-256 on the
+way, and checks the byte count against ``Content-Length``/``Content-Range`` and the
+result's ``file_size``. Resets, timeouts, short bodies and 429/5xx answers are retried
+with :func:`genmedia.http.retry_call` (``Retry-After`` honoured); when the server gave a
+strong validator, a retry resumes with ``Range`` + ``If-Range`` and accepts only a 206
+whose ``Content-Range`` continues exactly where the file stops (anything else restarts
+from zero). The ``.part`` file is deleted on any failure or cancellation, unless
+``keep_partial`` — then a ``<final>.part.json`` next to it records the validator so a
+later run resumes. :func:`genmedia_download.commit.commit` then moves the finished file to
+its final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+
+from genmedia.http import RetryPolicy, is_transport_error, retry_call
+
+ProgressFn = Callable[[int, "int | None"], None]
+#: the retry budget of one download between two moments of progress.
+POLICY = RetryPolicy(attempts=5, base=0.25, cap=4.0, total=60.0)
+#: how many times a download that keeps making progress may reconnect.
+MAX_RECONNECTS = 50
+HEAD_BYTES = 64
+#: bytes gathered before one write (and one hash update): fewer, larger system calls.
+WRITE_BYTES = 1 << 20
+#: bodies larger than this are hashed on a helper thread, with at most this many blocks
+#: (of WRITE_BYTES) waiting: memory stays flat (~5 MiB per download) whatever the size.
+PIPE_MIN_BYTES = 8 << 20
+PIPE_DEPTH = 4
+PROGRESS_BYTES = 256 * 1024
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+)\s*$")
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class DownloadFailed(Exception):
+    """A download that cannot succeed; ``str()`` is the message shown in the output."""
+
+
+class Cancelled(Exception):
+    """The run is being interrupted (Ctrl-C): stop, clean up."""
+
+
+class _Incomplete(Exception):
+    """The body ended before the announced size (retryable: resume)."""
+
+
+@attrs.frozen
+class Fetched:
+    size: int
+    sha256: str
+    content_type: str | None
+    head: bytes
+
+
+@attrs.frozen
+class PartialState:
+    """What ``<final>.part.json`` remembers so a later run can resume a kept ``.part``."""
+
+    url: str
+    validator: str
+    total: int | None = None
+
+
+@attrs.define
+class _State:
+    url: str
+    file_size: int | None
+    written: int = 0
+    attempt_start: int = 0
+    validator: str | None = None
+    total: int | None = None
+    content_type: str | None = None
+    head: bytes = b""
+    hasher: Any = attrs.field(factory=hashlib.sha256)
+
+
+def meta_path(part: Path) -> Path:
+    return part.with_name(part.name + ".json")
+
+
+def retryable(exc: BaseException) -> bool:
+    if isinstance(exc, _Incomplete):
+        return True
+    return is_transport_error(exc) and not isinstance(exc, httpx.UnsupportedProtocol)
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    part: Path,
+    *,
+    file_size: int | None = None,
+    keep_partial: bool = False,
+    cancel: threading.Event | None = None,
+    progress: ProgressFn | None = None,
+    policy: RetryPolicy = POLICY,
+    on_retry: Callable[[int, float, str], None] | None = None,
+) -> Fetched:
+    """Download ``url`` into ``part`` (created, or resumed from a kept partial)."""
+    if urlsplit_scheme(url) not in ("http", "https"):
+        raise DownloadFailed(f"not an http(s) URL: {url}")
+    cancel = cancel or threading.Event()
+    state = _State(url=url, file_size=file_size)
+    fd = _open_part(part, state)
+    out = os.fdopen(fd, "r+b", buffering=0)
+    try:
+        out.seek(state.written)
+        _download(client, out, state, cancel, progress, policy, on_retry)
+        out.flush()
+        os.fsync(out.fileno())
+    except BaseException as exc:
+        out.close()
+        _cleanup(part, state, keep_partial)
+        if isinstance(exc, (DownloadFailed, Cancelled, KeyboardInterrupt)):
+            raise
+        if isinstance(exc, OSError):
+            raise DownloadFailed(f"cannot write {part}: {exc.strerror or exc}") from None
+        if isinstance(exc, httpx.HTTPError):
+            raise DownloadFailed(_describe(exc, state)) from None
+        raise
+    out.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(meta_path(part))
+    return Fetched(state.written, state.hasher.hexdigest(), state.content_type, state.head)
+
+
+def urlsplit_scheme(url: str) -> str:
+    return url.split(":", 1)[0].lower() if ":" in url else ""
+
+
+def _describe(exc: BaseException, state: _State) -> str:
+    text = str(exc) or type(exc).__name__
+    text = f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
+    if state.written:
+        total = state.total if state.total is not None else state.file_size
+        return (
+            f"stopped after {state.written} of {total if total is not None else '?'} bytes: {text}"
+        )
+    return text
+
+
+def _open_part(part: Path, state: _State) -> int:
+    """Open ``part`` without following a symlink; resume from a kept partial if valid."""
+    try:
+        fd = os.open(part, _OPEN_FLAGS, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DownloadFailed(f"refusing to follow a symlink at {part}") from None
+        raise DownloadFailed(f"cannot create {part}: {exc.strerror or exc}") from None
+    import stat
+
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+        os.close(fd)
+        raise DownloadFailed(f"refusing to write through {part}: not a plain regular file")
+    saved = _read_meta(part)
+    if (
+        saved is not None
+        and saved.url == state.url
+        and info.st_size > 0
+        and (saved.total is None or info.st_size <= saved.total)
+    ):
+        state.validator, state.total, state.written = saved.validator, saved.total, info.st_size
+        _rehash(fd, state)
+    else:
+        os.ftruncate(fd, 0)
+    return fd
+
+
+def _rehash(fd: int, state: _State) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    left = state.written
+    while left > 0:
+        block = os.read(fd, min(1 << 20, left))
+        if not block:
+            break
+        if len(state.head) < HEAD_BYTES:
+            state.head += block[: HEAD_BYTES - len(state.head)]
+        state.hasher.update(block)
+        left -= len(block)
+
+
+def _read_meta(part: Path) -> PartialState | None:
+    from genmedia.serialization import structure
+
+    try:
+        with open(meta_path(part), encoding="utf-8") as fh:
+            return structure(json.load(fh), PartialState)  # type: ignore[no-any-return]
+    except Exception:
+        return None
+
+
+def _cleanup(part: Path, state: _State, keep_partial: bool) -> None:
+    if keep_partial and state.written > 0 and state.validator:
+        from genmedia.serialization import unstructure
+
+        saved = PartialState(state.url, state.validator, state.total)
+        tmp = meta_path(part).with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(unstructure(saved)), encoding="utf-8")
+            os.replace(tmp, meta_path(part))
+            return
+        except OSError:
+            pass
+    for path in (part, meta_path(part)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _download(
+    client: httpx.Client,
+    out: Any,
+    state: _State,
+    cancel: threading.Event,
+    progress: ProgressFn | None,
+    policy: RetryPolicy,
+    on_retry: Callable[[int, float, str], None] | None,
+) -> None:
+    def sleep(delay: float) -> None:
+        if cancel.wait(delay):
+            raise Cancelled()
+
+    def no_progress_retry(exc: BaseException) -> bool:
+        return retryable(exc) and state.written == state.attempt_start
+
+    def should_retry(value: Any) -> bool:
+        return isinstance(value, httpx.Response) and value.status_code in policy.statuses
+
+    reconnects = 0
+    while True:
+        try:
+            value = retry_call(
+                lambda: _attempt(client, out, state, cancel, progress, policy),
+                policy,
+                should_retry=should_retry,
+                retry_exception=no_progress_retry,
+                on_retry=on_retry,
+                sleep=sleep,
+            )
+        except Exception as exc:
+            # Progress was made before the failure: reconnect at once with a fresh budget.
+            if (
+                retryable(exc)
+                and state.written > state.attempt_start
+                and reconnects < MAX_RECONNECTS
+            ):
+                reconnects += 1
+                if on_retry is not None:
+                    on_retry(reconnects, 0.0, f"{type(exc).__name__} after {state.written} bytes")
+                continue
+            if isinstance(exc, _Incomplete):
+                raise DownloadFailed(str(exc)) from None
+            raise
+        if isinstance(value, httpx.Response):
+            reason = value.reason_phrase or httpx.codes.get_reason_phrase(value.status_code)
+            raise DownloadFailed(f"{value.status_code} {reason}".strip())
+        return
+
+
+def _attempt(
+    client: httpx.Client,
+    out: Any,
+    state: _State,
+    cancel: threading.Event,
+    progress: ProgressFn | None,
+    policy: RetryPolicy,
+) -> httpx.Response | None:
+    """One GET: returns None when the body is complete, or an error response."""
+    if cancel.is_set():
+        raise Cancelled()
+    state.attempt_start = state.written
+    resume = state.written > 0 and bool(state.validator)
+    if state.written > 0 and not resume:
+        _restart(out, state)
+    headers = {"Accept-Encoding": "identity"}
+    if resume:
+        headers["Range"] = f"bytes={state.written}-"
+        headers["If-Range"] = str(state.validator)
+    request = client.build_request("GET", state.url, headers=headers)
+    # The shared client never carries a key; make sure nothing added one for this host.
+    request.headers.pop("authorization", None)
+    response = client.send(request, stream=True)
+    try:
+        status = response.status_code
+        if status in policy.statuses or not 200 <= status < 300:
+            return response
+        if resume and status == 206:
+            if not _range_matches(response, state):
+                response.close()
+                _restart(out, state)
+                state.validator = None
+                return _attempt(client, out, state, cancel, progress, policy)
+        elif status == 200:
+            if state.written:
+                _restart(out, state)
+        else:
+            raise DownloadFailed(f"unexpected {status} {response.reason_phrase}".strip())
+        expected = _expected_total(response, state, status)
+        _remember_validator(response, state)
+        _stream(response, out, state, expected, cancel, progress)
+        return None
+    finally:
+        response.close()
+
+
+def _restart(out: Any, state: _State) -> None:
+    out.seek(0)
+    out.truncate(0)
+    state.written = state.attempt_start = 0
+    state.head = b""
+    state.hasher = hashlib.sha256()
+
+
+def _range_matches(response: httpx.Response, state: _State) -> bool:
+    match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
+    if match is None:
+        return False
+    start, end, total = (int(g) for g in match.groups())
+    if start != state.written or end != total - 1:
+        return False
+    if state.total is not None and total != state.total:
+        return False
+    return state.file_size is None or total == state.file_size
+
+
+def _expected_total(response: httpx.Response, state: _State, status: int) -> int | None:
+    """The full size the server announces; a mismatch with ``file_size`` fails at once."""
+    total: int | None = None
+    if status == 206:
+        match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
+        total = int(match.group(3)) if match else None
+    elif _identity(response):
+        length = response.headers.get("content-length")
+        total = int(length) if length and length.strip().isdigit() else None
+    if total is not None and state.file_size is not None and total != state.file_size:
+        raise DownloadFailed(
+            f"size mismatch: the server announced {total} bytes but the result's "
+            f"file_size is {state.file_size}"
+        )
+    if total is not None:
+        state.total = total
+    ctype = response.headers.get("content-type")
+    if ctype:
+        state.content_type = ctype.split(";", 1)[0].strip() or None
+    return total
+
+
+def _remember_validator(response: httpx.Response, state: _State) -> None:
+    etag = response.headers.get("etag")
+    if etag and not etag.startswith("W/"):
+        state.validator = etag
+    elif response.headers.get("last-modified"):
+        state.validator = response.headers["last-modified"]
+    else:
+        state.validator = None
+
+
+def _identity(response: httpx.Response) -> bool:
+    return response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity")
+
+
+def _stream(
+    response: httpx.Response,
+    out: Any,
+    state: _State,
+    expected: int | None,
+    cancel: threading.Event,
+    progress: ProgressFn | None,
+) -> None:
+    """Copy the body to ``out`` in ~1 MiB writes, hashing as it goes.
+
+    Large bodies are hashed on a helper thread (hashlib releases the GIL) while this one
+    keeps reading and writing, so a big download costs max(network + write, hash) rather
+    than their sum. Received bytes are always flushed to the file before returning or
+    raising, so ``state.written`` is exactly what a resume continues from.
+    """
+    chunks = response.iter_raw() if _identity(response) else response.iter_bytes()
+    left = None if expected is None else expected - state.written
+    hasher = _HashPipe(state.hasher) if left is None or left > PIPE_MIN_BYTES else None
+    update = hasher.update if hasher is not None else state.hasher.update
+    pending: list[bytes] = []
+    size = 0
+    total = expected or state.file_size
+    shown = state.written
+
+    def flush() -> None:
+        nonlocal pending, size
+        block = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending, size = [], 0
+        view = memoryview(block)
+        while view:
+            view = view[out.write(view) :]
+        update(block)
+        state.written += len(block)
+
+    try:
+        for chunk in chunks:
+            if cancel.is_set():
+                raise Cancelled()
+            if len(state.head) < HEAD_BYTES:
+                state.head += chunk[: HEAD_BYTES - len(state.head)]
+            pending.append(chunk)
+            size += len(chunk)
+            if expected is not None and state.written + size > expected:
+                pending, size = [], 0
+                state.validator = None  # nothing trustworthy to resume from
+                raise DownloadFailed(f"the server sent more than the announced {expected} bytes")
+            if size >= WRITE_BYTES:
+                flush()
+            if progress is not None and state.written + size - shown >= PROGRESS_BYTES:
+                shown = state.written + size
+                progress(shown, total)
+    finally:
+        try:
+            if pending:
+                flush()
+        finally:
+            if hasher is not None:
+                hasher.close()
+    if progress is not None:
+        progress(state.written, total)
+    written = state.written
+    want = expected if expected is not None else state.file_size
+    if want is not None and written < want:
+        raise _Incomplete(f"short body: got {written} of {want} bytes")
+    if state.file_size is not None and written != state.file_size:
+        raise DownloadFailed(
+            f"size mismatch: got {written} bytes but the result's file_size is {state.file_size}"
+        )
+
+
+class _HashPipe:
+    """Feed a hash object from a helper thread through a small bounded queue."""
+
+    def __init__(self, target: Any) -> None:
+        import queue
+
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPE_DEPTH)
+        self._target = target
+        self._thread = threading.Thread(target=self._run, name="genmedia-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        get, update = self._queue.get, self._target.update
+        while (block := get()) is not None:
+            update(block)
+
+    def update(self, block: bytes) -> None:
+        self._queue.put(block)
+
+    def close(self) -> None:
+        """Wait until every queued block is hashed."""
+        self._queue.put(None)
+        self._thread.join()

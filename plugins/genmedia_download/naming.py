@@ -1,0 +1,387 @@
+"""Where each downloaded file goes: templates, safe names, collisions, extension sniffing.
+
+The ``--download`` value is read in one of three ways (upstream genmedia's rules):
+
+* no value (a bare ``--download``), a value ending in ``/``, or an existing directory →
+  that directory, each file under its source name;
+* a value with placeholders (``{index}``, ``{name}``, ``{ext}``, ``{request_id}``,
+  ``{endpoint}``, ``{seed}``) → the placeholders are substituted per file;
+* anything else → that file path (several outputs get ``_1``, ``_2`` … suffixes).
+
+Every value substituted into a path (a source name, a request id, an endpoint id) is first
+reduced to a safe base name, so only the separators the user typed make directories; the
+resolved path must still lie inside the directory the user chose (the literal directory
+part of the value before any placeholder, else the current directory).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import attrs
+
+from genmedia.types import MediaRef
+
+PLACEHOLDERS = ("index", "name", "ext", "request_id", "endpoint", "seed")
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+#: the longest base name we write: leaves room for ``_9999`` and ``.part.json`` under 255.
+MAX_BASE_BYTES = 200
+MAX_SUFFIX = 9999
+
+#: content type (or its subtype) → extension; upstream's MIME table plus a few aliases.
+MIME_EXT: dict[str, str] = {
+    "image/jpeg": "jpg",
+    "image/jpg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/svg+xml": "svg",
+    "video/mp4": "mp4",
+    "video/webm": "webm",
+    "video/quicktime": "mov",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "audio/x-flac": "flac",
+    "audio/webm": "webm",
+    "application/pdf": "pdf",
+    "model/gltf-binary": "glb",
+    "model/obj": "obj",
+}
+_SUBTYPE_EXT = {
+    "jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp", "svg+xml": "svg", "mp4": "mp4",
+    "webm": "webm", "quicktime": "mov", "mpeg": "mp3", "wav": "wav", "x-wav": "wav",
+    "ogg": "ogg", "flac": "flac", "pdf": "pdf", "gltf-binary": "glb", "obj": "obj",
+}  # fmt: skip
+
+#: extensions that name the same format (no correction between them).
+_SAME = [
+    {"jpg", "jpeg", "jpe", "jfif"},
+    {"mp4", "m4v", "m4a", "mov", "3gp"},  # ISO base media: the brand is not the container
+    {"webm", "mkv", "weba"},
+    {"ogg", "oga", "ogv", "opus"},
+    {"mp3", "mpga"},
+    {"wav", "wave"},
+]
+#: extensions whose format :func:`sniff` can tell, plus names that say "unknown".
+_KNOWN = set().union(*_SAME) | {"png", "gif", "webp", "flac", "glb", "pdf", "bin", "dat", ""}
+
+
+class NamingError(Exception):
+    """A file cannot be given a safe name (it becomes a download failure)."""
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+@attrs.frozen
+class Sniffed:
+    ext: str
+    content_type: str
+
+
+def sniff(head: bytes) -> Sniffed | None:
+    """The format named by a file's first bytes (at least 16 are needed), or None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Sniffed("png", "image/png")
+    if head.startswith(b"\xff\xd8\xff"):
+        return Sniffed("jpg", "image/jpeg")
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return Sniffed("gif", "image/gif")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return Sniffed("webp", "image/webp")
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return Sniffed("wav", "audio/wav")
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand == b"qt  ":
+            return Sniffed("mov", "video/quicktime")
+        if brand in (b"M4A ", b"M4B "):
+            return Sniffed("m4a", "audio/mp4")
+        return Sniffed("mp4", "video/mp4")
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return (
+            Sniffed("webm", "video/webm")
+            if b"webm" in head[:64]
+            else Sniffed("mkv", "video/x-matroska")
+        )
+    if head.startswith(b"ID3") or (
+        len(head) > 1 and head[0] == 0xFF and head[1] in (0xFB, 0xF3, 0xF2, 0xFA)
+    ):
+        return Sniffed("mp3", "audio/mpeg")
+    if head.startswith(b"OggS"):
+        return Sniffed("ogg", "audio/ogg")
+    if head.startswith(b"fLaC"):
+        return Sniffed("flac", "audio/flac")
+    if head.startswith(b"glTF"):
+        return Sniffed("glb", "model/gltf-binary")
+    if head.startswith(b"%PDF-"):
+        return Sniffed("pdf", "application/pdf")
+    return None
+
+
+def same_format(ext_a: str, ext_b: str) -> bool:
+    a, b = ext_a.lower(), ext_b.lower()
+    return a == b or any(a in group and b in group for group in _SAME)
+
+
+def corrected_ext(current: str, sniffed: Sniffed | None) -> str | None:
+    """The extension to use instead of ``current``, or None to keep it.
+
+    Only an extension that names a format the sniffer knows (or none, ``bin``, ``dat``)
+    is corrected; an extension it cannot judge (``svg``, ``heic`` …) is kept.
+    """
+    if sniffed is None or current.lower() not in _KNOWN or same_format(current, sniffed.ext):
+        return None
+    return sniffed.ext
+
+
+# --------------------------------------------------------------------------- safe names
+
+
+def ext_for_type(content_type: str | None) -> str:
+    """The extension for a content type (``image/jpeg`` → ``jpg``), or ``""``."""
+    if not content_type:
+        return ""
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime in MIME_EXT:
+        return MIME_EXT[mime]
+    return _SUBTYPE_EXT.get(mime.rpartition("/")[2], "")
+
+
+def safe_component(value: str, fallback: str = "file") -> str:
+    """``value`` reduced to one safe path component.
+
+    Only the last segment after any ``/`` or ``\\`` is kept; NUL and control characters are
+    dropped; characters Windows forbids become ``_``; leading dots and spaces are stripped
+    (no ``..``, no hidden files); the result is at most :data:`MAX_BASE_BYTES` UTF-8 bytes.
+    An empty result becomes ``fallback``.
+    """
+    text = unicodedata.normalize("NFC", str(value))
+    text = re.split(r"[/\\]", text)[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    text = re.sub(r'[<>:"|?*]', "_", text)
+    text = text.strip().lstrip(". ").rstrip(". ")
+    text = _truncate(text, MAX_BASE_BYTES)
+    return text or fallback
+
+
+def _truncate(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` UTF-8 bytes, keeping a short extension if there is one."""
+    if len(text.encode()) <= limit:
+        return text
+    stem, dot, ext = text.rpartition(".")
+    if dot and stem and 0 < len(ext.encode()) <= 16:
+        room = limit - len(ext.encode()) - 1
+        return stem.encode()[:room].decode(errors="ignore").rstrip(". ") + "." + ext
+    return text.encode()[:limit].decode(errors="ignore")
+
+
+def split_ext(base: str) -> tuple[str, str]:
+    """``cat.PNG`` → ``("cat", "png")``; no dot → ``(base, "")``."""
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem or not re.fullmatch(r"[A-Za-z0-9]{1,16}", ext):
+        return base, ""
+    return stem, ext.lower()
+
+
+def source_name(ref: MediaRef) -> tuple[str, str]:
+    """The (stem, extension) a media reference is saved under by default.
+
+    From ``file_name``; else the URL's last path segment (URL-decoded); else ``file``.
+    The extension is the text after the last dot, else the content type's, else none
+    (``bin`` when there is no name at all).
+    """
+    type_ext = ext_for_type(ref.content_type)
+    if ref.file_name:
+        stem, ext = split_ext(safe_component(ref.file_name))
+        return stem, ext or type_ext
+    segment = unquote(urlsplit(ref.url).path.rstrip("/").rpartition("/")[2])
+    if segment:
+        stem, ext = split_ext(safe_component(segment))
+        return stem, ext or type_ext
+    return "file", type_ext or "bin"
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def check_template(template: str) -> None:
+    """Raise ValueError naming an unknown placeholder or a stray brace."""
+    for match in _TOKEN.finditer(template):
+        name = match.group(1)
+        if name is not None and name not in PLACEHOLDERS:
+            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise ValueError(
+                f"unknown placeholder {{{name}}} (known: {known}; write {{{{ for a brace)"
+            )
+    stripped = _TOKEN.sub("", template)
+    if "{" in stripped or "}" in stripped:
+        raise ValueError("unbalanced brace (write {{ or }} for a literal brace)")
+
+
+def has_placeholders(template: str) -> bool:
+    return any(m.group(1) is not None for m in _TOKEN.finditer(template))
+
+
+def expand(template: str, values: Mapping[str, str]) -> str:
+    """Substitute placeholders; an empty ``{ext}`` also drops the dot before it."""
+
+    def sub(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "{{":
+            return "{"
+        if token == "}}":
+            return "}"
+        return values[match.group(1)]
+
+    if not values.get("ext"):
+        template = template.replace(".{ext}", "{ext}")
+    return _TOKEN.sub(sub, template)
+
+
+@attrs.define
+class Target:
+    """One planned file: the chosen (collision-free) final path and how it was made."""
+
+    ref: MediaRef
+    path: Path
+    #: the extension came from the source (name or content type), not typed by the user,
+    #: so it may be corrected by the file's magic bytes.
+    ext_derived: bool
+    render: Callable[[str], Path] = attrs.field(repr=False)
+
+
+class Namer:
+    """Plans final paths for one run and keeps them unique (thread-safe).
+
+    :param template: the ``--download`` value (``""``/``"."`` = the current directory).
+    :param taken: extra "is this name taken on disk" test (e.g. a sidecar exists).
+    """
+
+    def __init__(
+        self,
+        template: str,
+        *,
+        request_id: str,
+        endpoint_id: str,
+        seed: Any = None,
+        cwd: str | None = None,
+        overwrite: bool = False,
+        sidecar: bool = False,
+    ) -> None:
+        self.template = template or "."
+        self.cwd = Path(cwd or os.getcwd())
+        self.overwrite = overwrite
+        self.sidecar = sidecar
+        self.request_id = safe_component(request_id, "request")
+        self.endpoint = safe_component(endpoint_id.replace("/", "_"), "endpoint")
+        self.seed = safe_component(str(seed), "none") if seed is not None else "none"
+        self._lock = threading.Lock()
+        self._reserved: set[Path] = set()
+        value = os.path.expanduser(self.template)
+        if has_placeholders(value):
+            self.mode = "template"
+            literal = value[: _first_placeholder(value)]
+            root = literal.rpartition("/")[0] if "/" in literal else "."
+            self.root = self._abs(root or "/")
+        elif value.endswith(("/", "\\")) or (self.cwd / value).is_dir():
+            self.mode = "dir"
+            self.root = self._abs(value)
+        else:
+            self.mode = "file"
+            self.root = self._abs(value).parent
+        self._value = value
+
+    def _abs(self, path: str) -> Path:
+        return Path(os.path.abspath(self.cwd / path))
+
+    # -- planning ----------------------------------------------------------------------
+
+    def plan(self, ref: MediaRef) -> Target:
+        """The target for ``ref``, reserved so no other file of this run gets its name."""
+        stem, ext = source_name(ref)
+        if self.mode == "dir":
+
+            def render(e: str) -> Path:
+                return self.root / (f"{stem}.{e}" if e else stem)
+
+            derived = True
+        elif self.mode == "template":
+            values = {
+                "index": str(ref.index),
+                "name": stem,
+                "request_id": self.request_id,
+                "endpoint": self.endpoint,
+                "seed": self.seed,
+            }
+
+            def render(e: str) -> Path:
+                return self._abs(expand(self._value, {**values, "ext": e}))
+
+            derived = "{ext}" in self._value
+        else:
+            path = self._abs(self._value)
+
+            def render(e: str) -> Path:
+                return path
+
+            derived = False
+        return Target(ref, self.reserve(render(ext)), derived, render)
+
+    def reserve(self, path: Path) -> Path:
+        """``path``, or the first free ``<stem>_N<ext>`` beside it; marks it as taken."""
+        with self._lock:
+            stem, ext = os.path.splitext(path.name)
+            for n in range(MAX_SUFFIX + 1):
+                candidate = path if n == 0 else path.with_name(f"{stem}_{n}{ext}")
+                if candidate in self._reserved or self._taken_on_disk(candidate):
+                    continue
+                self._reserved.add(candidate)
+                return candidate
+        raise NamingError(f"no free name for {path} (tried _1 to _{MAX_SUFFIX})")
+
+    def _taken_on_disk(self, path: Path) -> bool:
+        if os.path.isdir(path):
+            return True
+        if self.overwrite:
+            return False
+        if os.path.lexists(path):
+            return True
+        return self.sidecar and os.path.lexists(f"{path}.json")
+
+    def retarget(self, target: Target, ext: str) -> Path:
+        """Move ``target`` to the name with extension ``ext`` (after magic-byte sniffing).
+
+        The old name stays reserved: the ``.part`` file being written is named after it.
+        """
+        wanted = target.render(ext)
+        if wanted == target.path:
+            return target.path
+        target.path = self.reserve(wanted)
+        return target.path
+
+    def check_inside(self, path: Path) -> None:
+        """Refuse a path whose real location escapes the chosen directory."""
+        root = os.path.realpath(self.root)
+        real = os.path.join(os.path.realpath(path.parent), path.name)
+        if os.path.commonpath([root, real]) != root:
+            raise NamingError(f"refusing to write outside {self.root}: {path}")
+
+
+def _first_placeholder(value: str) -> int:
+    for match in _TOKEN.finditer(value):
+        if match.group(1) is not None:
+            return match.start()
+    return len(value)

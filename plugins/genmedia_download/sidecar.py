@@ -1,0 +1,92 @@
+"""Provenance sidecars (``--sidecar``): ``<file>.json`` beside each downloaded file.
+
+The sidecar says where the file came from — endpoint, request id, the input that was
+submitted, the seed, the source URL and its place in the result — and what was saved
+(size, SHA-256, content type), so a file copied elsewhere still carries its history.
+It is written atomically (temporary file, fsync, rename) and never through a symlink.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from genmedia import __version__
+from genmedia.types import JsonDict, MediaRef, RunResult, SavedFile
+
+
+@attrs.frozen
+class Provenance:
+    """The content of a sidecar file (``None`` fields are left out)."""
+
+    endpoint_id: str
+    request_id: str
+    source_url: str
+    json_path: str
+    file_name: str
+    size_bytes: int
+    sha256: str | None
+    content_type: str | None
+    input: JsonDict
+    seed: Any = None
+    downloaded_at: str = ""
+    generator: str = f"genmedia/{__version__}"
+    sandbox: bool | None = None
+
+
+def sidecar_path(file: Path) -> Path:
+    return file.with_name(file.name + ".json")
+
+
+def build(result: RunResult, ref: MediaRef, saved: SavedFile) -> Provenance:
+    seed = None
+    for source in (result.result, result.input):
+        if isinstance(source, dict) and source.get("seed") is not None:
+            seed = source["seed"]
+            break
+    return Provenance(
+        endpoint_id=result.endpoint_id,
+        request_id=result.request_id,
+        source_url=ref.url,
+        json_path=ref.json_path,
+        file_name=Path(saved.path).name,
+        size_bytes=saved.size_bytes,
+        sha256=saved.sha256,
+        content_type=saved.content_type,
+        input=result.input,
+        seed=seed,
+        downloaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        sandbox=True if result.sandbox else None,
+    )
+
+
+def write_sidecar(file: Path, result: RunResult, ref: MediaRef, saved: SavedFile) -> Path:
+    """Write ``<file>.json`` atomically; returns its path."""
+    from genmedia.serialization import unstructure
+
+    target = sidecar_path(file)
+    text = json.dumps(
+        unstructure(build(result, ref, saved)), indent=2, ensure_ascii=False, default=str
+    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IMODE(os.stat(file).st_mode))  # the file's own mode (umask)
+        os.replace(tmp, target)  # replaces a symlink itself, never writes through it
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target

@@ -69,6 +69,9 @@ class RootGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         app = get_app(ctx)
         args = _strip_anywhere_flags(args, app)
+        # Plugins may be loaded while click parses (an eager --help lists commands), so
+        # blocked plugins must be known before parsing starts.
+        app.disabled_plugins = _prescan_disabled(args)
         if app.json_flag:
             ctx.meta[JSON_META] = True
             if _wants_help(args):
@@ -145,6 +148,17 @@ def _strip_anywhere_flags(args: list[str], app: AppContext) -> list[str]:
     app.json_flag = True
     tail = args[len(head) :]
     return [a for a in head if a not in GLOBAL_FLAGS_ANYWHERE] + tail
+
+
+def _prescan_disabled(args: list[str]) -> tuple[str, ...]:
+    names = []
+    head = _before_dashdash(args)
+    for i, token in enumerate(head):
+        if token == "--disable-plugin" and i + 1 < len(head):
+            names.append(head[i + 1])
+        elif token.startswith("--disable-plugin="):
+            names.append(token.split("=", 1)[1])
+    return tuple(names)
 
 
 def _wants_help(args: list[str]) -> bool:

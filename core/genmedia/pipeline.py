@@ -33,7 +33,7 @@ def load_schema(ctx: AppContext, provider: Provider, endpoint_id: str) -> ModelS
         schema = ctx.pm.hook.genmedia_get_schema(
             endpoint_id=endpoint_id, provider=provider, ctx=ctx
         )
-    except (errors.NotFoundError, errors.AuthError):
+    except (errors.NotFoundError, errors.AuthError, errors.UsageError):
         raise
     except errors.GenmediaError as exc:
         ctx.warn(f"could not load the schema of {endpoint_id} ({exc}); inputs are not checked")
@@ -148,6 +148,18 @@ def wait_for_result(
     except errors.TimeoutExpired as exc:
         raise _stopped(ctx, provider, handle, request, exc) from None
     if last is not None and last.error:
+        # The result call carries the model's own status and body (e.g. a 422 detail
+        # list): prefer that error, with the job's identity and last log lines added.
+        try:
+            provider.result(handle)
+        except errors.GenmediaError as exc:
+            exc.add_details(
+                endpoint_id=handle.endpoint_id,
+                request_id=handle.request_id,
+                error_type=last.error_type,
+                logs=logs[-10:] or None,
+            )
+            raise
         raise errors.JobFailedError(
             f"Job failed: {last.error}",
             {
@@ -230,6 +242,12 @@ def run(ctx: AppContext, request: RunRequest) -> tuple[dict[str, Any], int]:
                 doc["estimate_error"] = exc.message
         return doc, 0
     if not request.options.wait:
+        ignored = [f"--{k.replace('_', '-')}" for k, v in request.extra.items() if v]
+        if ignored:
+            ctx.warn(
+                f"{', '.join(ignored)} ignored with --async: the result does not exist yet "
+                "(use genmedia status ENDPOINT REQUEST_ID with it later)"
+            )
         handle = submit(ctx, provider, request)
         return {
             "status": "submitted",
@@ -262,7 +280,15 @@ def finish(
         try:
             contribution = impl.function(**{k: kwargs[k] for k in impl.argnames})
         except KeyboardInterrupt:
-            raise
+            raise errors.Interrupted(
+                f"Interrupted: request {result.request_id} on {result.endpoint_id}",
+                {
+                    "endpoint_id": result.endpoint_id,
+                    "request_id": result.request_id,
+                    "job": "completed; its result can be fetched again",
+                    "resume": f"genmedia status {result.endpoint_id} {result.request_id} --result",
+                },
+            ) from None
         except Exception as exc:
             if ctx.debug:
                 raise

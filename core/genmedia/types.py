@@ -101,6 +101,9 @@ class FieldSchema:
     resolved JSON schema of the field for plugins that want more.
     """
 
+    #: ``default: null`` is a real default and is printed (``MISSING`` means none).
+    __genmedia_keep_none__ = ("default",)
+
     name: str
     type: str
     required: bool = False

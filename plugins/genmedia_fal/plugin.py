@@ -1,1 +1,43 @@
-"""Hook implementations of the fal plugin."""
+"""Hook implementations of the fal plugin.
+
+Imported on every CLI start: module-level imports are limited to the standard library
+and click/attrs (the provider, httpx and rich are imported inside the hooks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from genmedia import hookimpl
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+    from genmedia.context import AppContext
+    from genmedia.types import ErrorReport, Provider
+
+
+@hookimpl
+def genmedia_register_providers(register: Callable[[Provider], None], ctx: AppContext) -> None:
+    from genmedia_fal.provider import FalProvider
+
+    register(FalProvider(ctx))
+
+
+@hookimpl
+def genmedia_register_commands(cli: click.Group) -> None:
+    from genmedia_fal.commands import docs, pricing, setup
+
+    for command in (pricing, docs, setup):
+        cli.add_command(command)
+
+
+@hookimpl
+def genmedia_format_error(error: BaseException, ctx: AppContext) -> ErrorReport | None:
+    import sys
+
+    module: Any = sys.modules.get("genmedia_fal.errors")
+    if module is None:  # no fal error can exist if the module was never imported
+        return None
+    return module.format_error(error)  # type: ignore[no-any-return]

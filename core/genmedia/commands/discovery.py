@@ -25,12 +25,16 @@ EXPAND_VALUES = ("openapi-3.0", "enterprise_status")
 
 
 def _render_models(doc: dict[str, Any], console: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table("endpoint", "name", "category", "status", box=None)
     for m in doc.get("models", []):
         table.add_row(
-            m["endpoint_id"], m.get("name") or "", m.get("category") or "", m.get("status") or ""
+            m["endpoint_id"],
+            escape(m.get("name") or ""),
+            m.get("category") or "",
+            m.get("status") or "",
         )
     console.print(table)
     if doc.get("next_cursor"):
@@ -109,16 +113,21 @@ def models(
 
 
 def _render_schema(doc: dict[str, Any], console: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    console.print(f"[bold]{doc.get('name') or doc['endpoint_id']}[/] {doc.get('category') or ''}")
+    title = escape(doc.get("name") or doc["endpoint_id"])
+    console.print(f"[bold]{title}[/] {doc.get('category') or ''}")
     for side in ("input", "output"):
         table = Table(side, "type", "default", "description", box=None, title_justify="left")
         for f in doc.get(side) or ():
             extra = f" ({'|'.join(map(str, f['enum']))})" if f.get("enum") else ""
             name = f["name"] + (" *" if f.get("required") else "")
             table.add_row(
-                name, f["type"] + extra, str(f.get("default", "")), f.get("description") or ""
+                name,
+                escape(f["type"] + extra),
+                escape(str(f.get("default", ""))),
+                escape(f.get("description") or ""),
             )
         console.print(table)
 

@@ -1,0 +1,215 @@
+"""fal-only commands: ``pricing``, ``docs`` and ``setup``.
+
+The provider-agnostic verbs (run, status, models, schema, upload) live in the core and
+reach fal through :class:`genmedia_fal.provider.FalProvider`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from genmedia.cli import get_app
+
+
+def _fal(ctx: click.Context) -> Any:
+    from genmedia_fal.provider import FalProvider
+
+    app = get_app(ctx)
+    provider = app.providers.get("fal")
+    return provider if isinstance(provider, FalProvider) else FalProvider(app)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    out: dict[str, None] = {}
+    for value in values:
+        for part in value.split(","):
+            if part.strip():
+                out[part.strip()] = None
+    return list(out)
+
+
+# --------------------------------------------------------------------------- pricing
+
+
+@click.command()
+@click.argument("endpoint_ids", nargs=-1, required=True, metavar="ENDPOINT...")
+@click.option(
+    "--estimate",
+    "calls",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="CALLS",
+    help="Also estimate the cost of CALLS calls (each endpoint) at fal's historical price.",
+)
+@click.option(
+    "--units",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="N",
+    help="Also estimate the cost of N billing units (images, seconds…) at the unit price.",
+)
+@click.pass_context
+def pricing(
+    ctx: click.Context, endpoint_ids: tuple[str, ...], calls: float | None, units: float | None
+) -> None:
+    """Show the price of one or more endpoints (repeat or comma-separate them)."""
+    from genmedia import errors
+    from genmedia.output import emit
+
+    if calls is not None and units is not None:
+        raise errors.UsageError("--estimate and --units cannot be combined")
+    app = get_app(ctx)
+    fal = _fal(ctx)
+    ids = _split(endpoint_ids)
+    doc = fal.pricing(ids)
+    if calls is not None or units is not None:
+        kind = "historical_api_price" if calls is not None else "unit_price"
+        quantity = _number(calls if calls is not None else units)
+        doc = {**doc, "estimate": fal.platform.estimate_cost(kind, dict.fromkeys(ids, quantity))}
+    emit(app, doc, pretty=_render_pricing)
+
+
+def _number(value: float | None) -> float | int:
+    assert value is not None
+    return int(value) if float(value).is_integer() else value
+
+
+def _render_pricing(doc: dict[str, Any], console: Any) -> None:
+    for price in doc.get("prices") or ():
+        console.print(
+            f"[bold]{price.get('endpoint_id')}[/]: {price.get('unit_price')} "
+            f"{price.get('currency')} per {price.get('unit')}"
+        )
+    estimate = doc.get("estimate")
+    if estimate:
+        console.print(
+            f"estimate ({estimate.get('estimate_type')}): "
+            f"{estimate.get('total_cost')} {estimate.get('currency')}"
+        )
+
+
+# --------------------------------------------------------------------------- docs
+
+
+@click.command()
+@click.argument("query", nargs=-1, required=True)
+@click.pass_context
+def docs(ctx: click.Context, query: tuple[str, ...]) -> None:
+    """Search fal's documentation."""
+    from genmedia.output import emit
+    from genmedia_fal.docs import search_docs
+
+    app = get_app(ctx)
+    emit(app, search_docs(_fal(ctx).client, " ".join(query).strip()), pretty=_render_docs)
+
+
+def _render_docs(doc: dict[str, Any], console: Any) -> None:
+    for item in doc.get("results") or ():
+        console.print(f"[bold]{item['title']}[/]  [dim]{item.get('url') or ''}[/]")
+        content = item.get("content") or ""
+        console.print(content[:400] + ("…" if len(content) > 400 else ""), highlight=False)
+        console.print()
+
+
+# --------------------------------------------------------------------------- setup
+
+
+@click.command()
+@click.option("--non-interactive", is_flag=True, help="Do not prompt; use the flags only.")
+@click.option(
+    "--api-key",
+    metavar="KEY",
+    help="The fal API key to save ('-' reads it from stdin). Kept if not given.",
+)
+@click.option(
+    "--output-format", type=click.Choice(["auto", "json", "pretty"]), help="Default output format."
+)
+@click.option(
+    "--auto-load-env/--no-auto-load-env",
+    default=None,
+    help="Load a .env file from the working directory (never overrides the environment).",
+)
+@click.pass_context
+def setup(
+    ctx: click.Context,
+    non_interactive: bool,
+    api_key: str | None,
+    output_format: str | None,
+    auto_load_env: bool | None,
+) -> None:
+    """Save the fal API key and preferences in the config file (mode 0600).
+
+    Interactive by default (the key is read without echo). Running it again with the
+    same answers changes nothing.
+    """
+    from genmedia.config import (
+        CONFIG_FILE,
+        default_dirs,
+        mask_key,
+        read_config_file,
+        write_config_file,
+    )
+    from genmedia.output import emit
+
+    app = get_app(ctx)
+    path = default_dirs()[0] / CONFIG_FILE
+    current, _warnings = read_config_file(path)
+    values = dict(current)
+    if api_key == "-":
+        api_key = app.stdin.readline().strip()
+    if not non_interactive:
+        api_key, output_format, auto_load_env = _ask(current, api_key, output_format, auto_load_env)
+    if api_key:
+        values["api_key"] = api_key.strip()
+    if output_format:
+        values["output_format"] = output_format
+    if auto_load_env is not None:
+        values["auto_load_env"] = auto_load_env
+    changed = values != current
+    if changed or not path.exists():
+        write_config_file(path, values)
+    key = values.get("api_key") if isinstance(values.get("api_key"), str) else None
+    doc: dict[str, Any] = {
+        "config_path": str(path),
+        "changed": changed,
+        "api_key": mask_key(key),
+        "output_format": values.get("output_format", "auto"),
+        "auto_load_env": bool(values.get("auto_load_env", False)),
+    }
+    import os
+
+    if os.environ.get("FAL_KEY") and key and os.environ["FAL_KEY"] != key:
+        doc["note"] = "FAL_KEY is set in the environment and takes precedence over the saved key."
+    if not key:
+        doc["hint"] = "No API key saved yet: genmedia setup --non-interactive --api-key <key>"
+    emit(app, doc)
+
+
+def _ask(
+    current: dict[str, Any],
+    api_key: str | None,
+    output_format: str | None,
+    auto_load_env: bool | None,
+) -> tuple[str | None, str | None, bool | None]:
+    """Prompt (on stderr) for whatever the flags left open."""
+    from genmedia.config import mask_key
+
+    if api_key is None:
+        saved = current.get("api_key") if isinstance(current.get("api_key"), str) else None
+        label = "fal API key" + (f" [{mask_key(saved)}, Enter keeps it]" if saved else "")
+        entered = click.prompt(label, hide_input=True, default="", show_default=False, err=True)
+        api_key = entered.strip() or None
+    if output_format is None:
+        output_format = click.prompt(
+            "Output format",
+            type=click.Choice(["auto", "json", "pretty"]),
+            default=str(current.get("output_format") or "auto"),
+            err=True,
+        )
+    if auto_load_env is None:
+        auto_load_env = click.confirm(
+            "Load .env files from the working directory?",
+            default=bool(current.get("auto_load_env", False)),
+            err=True,
+        )
+    return api_key, output_format, auto_load_env

@@ -1,0 +1,152 @@
+"""``genmedia_prepare_request``: validate the input, then upload local files.
+
+1. Validation (when the provider gave a schema): unknown fields, missing required fields,
+   types, enums, ranges → :class:`genmedia.errors.ValidationError` with
+   ``validation_errors`` in the shape of a model's 422, before anything is paid for. A URL
+   field holding text that is neither a URL nor an existing file is reported too.
+2. Uploads (unless ``--no-upload`` or ``--dry-run``): a local path given for a URL/file
+   field (``image_url``, ``image_urls[…]``, fields the schema marks as files) is uploaded
+   through ``provider.upload()`` and replaced by its URL. Each upload is announced on
+   stderr: an NDJSON ``{"event": "uploaded", …}`` line in JSON mode, a plain line
+   otherwise. The same path given twice is uploaded once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from genmedia import errors
+from genmedia_inputs.validate import Issue, message_for, validate_input
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.context import AppContext
+    from genmedia.types import FieldSchema, ModelSchema, Provider, RunRequest
+
+URL_PREFIXES = ("http://", "https://", "data:")
+
+
+def is_remote(value: str) -> bool:
+    low = value[:8].lower()
+    return low.startswith(URL_PREFIXES) or "://" in value[:16]
+
+
+def file_fields(schema: ModelSchema | None, payload: dict[str, Any]) -> dict[str, str]:
+    """name → ``"one"`` (a URL string) or ``"many"`` (a list of URLs) for file inputs."""
+    if schema is not None and schema.input is not None:
+        out = {}
+        for field in schema.input:
+            if field.is_file:
+                out[field.name] = "one"
+            elif field.items_is_file:
+                out[field.name] = "many"
+        return out
+    # No schema: upstream's naming convention.
+    return {
+        name: "many" if name.endswith("_urls") else "one"
+        for name in payload
+        if name.endswith(("_url", "_urls"))
+    }
+
+
+def _local_values(payload: dict[str, Any], fields: dict[str, str]) -> list[tuple[list[Any], str]]:
+    """``(location, text)`` of every non-URL string in a file field."""
+    found: list[tuple[list[Any], str]] = []
+    for name in fields:
+        value = payload.get(name)
+        if isinstance(value, str) and not is_remote(value):
+            found.append(([name], value))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, str) and not is_remote(item):
+                    found.append(([name, i], item))
+    return found
+
+
+def _missing_files(locals_: list[tuple[list[Any], str]]) -> list[Issue]:
+    from genmedia_inputs.validate import field_path
+
+    issues = []
+    for loc, text in locals_:
+        if not Path(text).expanduser().is_file():
+            issues.append(
+                {
+                    "field": field_path(loc),
+                    "message": f"File not found: {Path(text).expanduser().resolve()} "
+                    "(give an http(s) URL or an existing local file)",
+                    "type": "file_not_found",
+                    "input": text,
+                }
+            )
+    return issues
+
+
+def prepare_request(
+    request: RunRequest, schema: ModelSchema | None, provider: Provider, ctx: AppContext
+) -> None:
+    payload = request.input
+    fields = file_fields(schema, payload)
+    locals_ = _local_values(payload, fields)
+    issues: list[Issue] = []
+    if schema is not None and schema.input is not None:
+        by_name: dict[str, FieldSchema] = {f.name: f for f in schema.input}
+        issues += validate_input(payload, by_name)
+    if request.options.upload_files:
+        issues += _missing_files(locals_)
+    if issues:
+        raise errors.ValidationError(
+            message_for(issues),
+            {
+                "endpoint_id": request.endpoint_id,
+                "status": 422,
+                "error_type": "ValidationError",
+                "validation_errors": issues,
+                "source": "local",
+                "hint": "Nothing was submitted. See the inputs: "
+                f"genmedia schema {request.endpoint_id}",
+            },
+        )
+    if request.options.upload_files and not request.options.dry_run and locals_:
+        _upload_all(request, locals_, provider, ctx)
+
+
+def _upload_all(
+    request: RunRequest, locals_: list[tuple[list[Any], str]], provider: Provider, ctx: AppContext
+) -> None:
+    from genmedia.progress import transfer_progress
+
+    done: dict[str, str] = {}
+    for loc, text in locals_:
+        key = os.path.realpath(Path(text).expanduser())
+        url = done.get(key)
+        if url is None:
+            with transfer_progress(ctx, f"upload {Path(text).name}") as progress:
+                uploaded = provider.upload(str(Path(text).expanduser()), progress=progress)
+            url = done[key] = uploaded.url
+            request.uploads.append(uploaded)
+            _announce(ctx, loc, text, uploaded)
+        target: Any = request.input
+        for part in loc[:-1]:
+            target = target[part]
+        target[loc[-1]] = url
+
+
+def _announce(ctx: AppContext, loc: list[Any], text: str, uploaded: Any) -> None:
+    from genmedia_inputs.validate import field_path
+
+    field = field_path(loc)
+    if ctx.json_mode:
+        event = {
+            "event": "uploaded",
+            "field": field,
+            "path": text,
+            "url": uploaded.url,
+            "size_bytes": uploaded.size_bytes,
+        }
+        line = json.dumps(event)
+    else:
+        line = f"uploaded {text} → {uploaded.url} (--{field})"
+    ctx.stderr.write(line + "\n")
+    ctx.stderr.flush()

@@ -37,6 +37,52 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit(0)
 
 
+class LazyCommand(click.Command):
+    """A command whose module is imported only when it is used (public helper).
+
+    ``genmedia --help`` lists every command with its short help; importing every command
+    module for that would cost more than the rest of start-up. Register a stub instead::
+
+        cli.add_command(LazyCommand("assets", "genmedia_assets.commands:assets",
+                                    "Browse and organise the fal Assets library."))
+
+    ``target`` is ``"module:attribute"``; the attribute is a click command, or a function
+    returning one. The real command replaces the stub when the root group resolves it
+    (invocation, ``COMMAND --help``), and ``--help --json`` describes the real command.
+    """
+
+    def __init__(self, name: str, target: str, short_help: str, *, hidden: bool = False):
+        super().__init__(name, short_help=short_help, hidden=hidden, add_help_option=False)
+        self.target = target
+        self._real: click.Command | None = None
+
+    def load(self) -> click.Command:
+        if self._real is None:
+            import importlib
+
+            module_name, _, attr = self.target.partition(":")
+            obj: Any = getattr(importlib.import_module(module_name), attr)
+            command = obj if isinstance(obj, click.Command) else obj()
+            command.name = self.name
+            self._real = command
+        return self._real
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or ""
+
+    def to_info_dict(self, ctx: click.Context) -> dict[str, Any]:
+        return self.load().to_info_dict(ctx)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        return self.load().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self.load().invoke(ctx)
+
+    def get_help(self, ctx: click.Context) -> str:
+        return self.load().get_help(ctx)
+
+
 class RootGroup(click.Group):
     """The root group: commands come from plugins, loaded on first lookup."""
 
@@ -63,6 +109,14 @@ class RootGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._load(ctx)
         return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if isinstance(cmd, LazyCommand):
+            cmd = self.commands[cmd.name or ""] = cmd.load()
+        return name, cmd, rest
 
     # -- argument handling ---------------------------------------------------------------
 
@@ -177,7 +231,7 @@ def _print_json_help(group: RootGroup, ctx: click.Context, args: list[str]) -> N
             nxt = cmd.get_command(sub_ctx, token)
             if nxt is None:
                 break
-            cmd = nxt
+            cmd = nxt.load() if isinstance(nxt, LazyCommand) else nxt
             sub_ctx = click.Context(cmd, info_name=token, parent=sub_ctx)
         else:
             break

@@ -5,7 +5,6 @@ Registered as plugin ``core`` before every other plugin; it cannot be disabled.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +67,8 @@ def genmedia_job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext)
     if ctx.json_mode:
         if not ctx.stream_logs:
             return
+        import json
+
         event: dict[str, Any] = {"event": "status", "request_id": handle.request_id}
         event["status"] = status.status
         if status.queue_position is not None:

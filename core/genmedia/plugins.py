@@ -56,6 +56,13 @@ class PluginManager(pluggy.PluginManager):
         #: entry-point name -> (distribution, version) for third-party plugins.
         self.distributions: dict[str, tuple[str | None, str | None]] = {}
 
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        # Only ``genmedia_*`` names can be hook implementations; skipping the rest saves
+        # pluggy a static attribute lookup for every import in every plugin module.
+        if not name.startswith("genmedia_"):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
 
 def disabled_from_env() -> set[str]:
     raw = os.environ.get("GENMEDIA_DISABLE_PLUGINS", "")

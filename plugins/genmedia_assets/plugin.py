@@ -16,6 +16,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @hookimpl
 def genmedia_register_commands(cli: click.Group) -> None:
-    from genmedia_assets.commands import assets
+    from genmedia.cli import LazyCommand
 
-    cli.add_command(assets)
+    cli.add_command(
+        LazyCommand(
+            "assets",
+            "genmedia_assets.commands:assets",
+            "Browse, upload and organise the fal Assets library.",
+        )
+    )

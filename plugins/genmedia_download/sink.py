@@ -220,7 +220,8 @@ def _run_jobs(
                     final = namer.reserve(final)
                 job.part = None
         except BaseException:
-            _remove(job.part, keep=False)  # complete but unplaceable: nothing to resume
+            if job.part is not None:
+                _remove(job.part, keep=False)  # complete but unplaceable: nothing to resume
             raise
         content_type = sniffed.content_type if sniffed else fetched.content_type or ref.content_type
         job.outcome = SavedFile(

@@ -27,10 +27,14 @@ def genmedia_register_providers(register: Callable[[Provider], None], ctx: AppCo
 
 @hookimpl
 def genmedia_register_commands(cli: click.Group) -> None:
-    from genmedia_fal.commands import docs, pricing, setup
+    from genmedia.cli import LazyCommand
 
-    for command in (pricing, docs, setup):
-        cli.add_command(command)
+    for name, short_help in (
+        ("pricing", "Show a model's price, or estimate a run's cost."),
+        ("docs", "Search fal's documentation."),
+        ("setup", "Store the fal API key and output preferences in the config file."),
+    ):
+        cli.add_command(LazyCommand(name, f"genmedia_fal.commands:{name}", short_help))
 
 
 @hookimpl

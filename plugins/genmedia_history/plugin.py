@@ -20,9 +20,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @hookimpl
 def genmedia_register_commands(cli: click.Group) -> None:
-    from genmedia_history.commands import history
+    from genmedia.cli import LazyCommand
 
-    cli.add_command(history)
+    cli.add_command(
+        LazyCommand(
+            "history",
+            "genmedia_history.commands:history",
+            "List, search and show recorded runs (the run journal).",
+        )
+    )
 
 
 def _no_history(click_ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -13,7 +13,6 @@ This module imports neither starlette nor uvicorn: they load only when a server 
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import threading
 from typing import TYPE_CHECKING, Any
@@ -103,6 +102,8 @@ def genmedia_register_commands(cli: click.Group) -> None:
             "env": server.env(),
             "sandbox": True,
         }
+        import json
+
         click.echo(json.dumps(doc))
         try:
             while server.running:

@@ -1,4 +1,7 @@
-"""The core's provider-agnostic commands, registered through the same hook as any plugin."""
+"""The core's provider-agnostic commands, registered through the same hook as any plugin.
+
+Each is a :class:`genmedia.cli.LazyCommand`: its module is imported only when it is used.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,28 @@ import click
 
 from genmedia import hookimpl
 
+COMMANDS = (
+    ("run", "genmedia.commands.jobs:make_run_command", "Run a model and wait for its result."),
+    (
+        "status",
+        "genmedia.commands.jobs:make_status_command",
+        "Check a job, fetch its result, cancel it, or wait for it.",
+    ),
+    ("models", "genmedia.commands.discovery:models", "Search and list models."),
+    ("schema", "genmedia.commands.discovery:schema", "Show a model's input and output fields."),
+    (
+        "upload",
+        "genmedia.commands.discovery:upload",
+        "Upload a local file (or a URL's content) and print its URL.",
+    ),
+    ("plugins", "genmedia.commands.meta:plugins", "List plugins, their hooks and load errors."),
+    ("version", "genmedia.commands.meta:version", "Print the versions of genmedia and plugins."),
+)
+
 
 @hookimpl(tryfirst=True)
 def genmedia_register_commands(cli: click.Group) -> None:
-    from genmedia.commands import discovery, jobs, meta
+    from genmedia.cli import LazyCommand
 
-    for command in (
-        jobs.make_run_command(),
-        jobs.make_status_command(),
-        discovery.models,
-        discovery.schema,
-        discovery.upload,
-        meta.plugins,
-        meta.version,
-    ):
-        cli.add_command(command)
+    for name, target, short_help in COMMANDS:
+        cli.add_command(LazyCommand(name, target, short_help))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -35,6 +33,9 @@ def collections() -> None:
 
 def load_filters(value: str | None) -> Any:
     """``--filters``: inline JSON or ``@path/to/filters.json``; ``_NOT_GIVEN`` when absent."""
+    import json
+    from pathlib import Path
+
     from genmedia import errors
 
     if not value:

@@ -166,6 +166,11 @@ class Journal:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
+            # WAL + NORMAL: a commit survives any crash or kill of the process (the WAL is
+            # in the OS page cache); only an OS crash or power loss could drop the last
+            # transactions. FULL would fsync on every status change, on the path between
+            # a job's completion and fetching its result.
+            conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate(conn, write=write)
             yield conn
         except sqlite3.Error as exc:

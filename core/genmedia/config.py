@@ -21,7 +21,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +169,8 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], list[str]]:
 
 def write_config_file(path: Path, values: dict[str, Any]) -> None:
     """Write ``values`` atomically with mode 0600 from the start (never chmod-ed after)."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=path.parent)
     # mkstemp creates the file 0600 already; the explicit chmod on the descriptor guards

@@ -8,7 +8,6 @@ third-party plugin author would use them.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from genmedia.cli import make_cli
+from genmedia.testing import InvokeResult
 
 # TEMPORARY guard while the emulator is being written (the lead removes it).
 pytest_plugins = (
@@ -53,28 +53,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-class CliResult:
-    """A finished CLI invocation with the streams kept apart."""
-
-    def __init__(self, exit_code: int, stdout: str, stderr: str):
-        self.exit_code = exit_code
-        self.stdout = stdout
-        self.stderr = stderr
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    @property
-    def error(self) -> Any:
-        """The error object: the last JSON document on stderr (NDJSON events come before)."""
-        text = self.stderr.strip()
-        start = text.rfind("\n{\n")
-        return json.loads(text[start + 1 :] if start >= 0 else text)
-
-    def __repr__(self) -> str:
-        out, err = self.stdout[:400], self.stderr[:800]
-        return f"CliResult(exit={self.exit_code}, stdout={out!r}, stderr={err!r})"
+#: The result of an in-process invocation (``.exit_code``, ``.stdout``, ``.stderr``,
+#: ``.json``, ``.error``): the same class plugin authors get from ``genmedia.testing``.
+CliResult = InvokeResult
 
 
 @pytest.fixture
@@ -88,7 +69,7 @@ def cli() -> Callable[..., CliResult]:
         result: Result = runner.invoke(make_cli(), list(args), input=input, env=env)
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
-        return CliResult(result.exit_code, result.stdout, result.stderr)
+        return InvokeResult(result.exit_code, result.stdout, result.stderr)
 
     return invoke
 

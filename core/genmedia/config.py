@@ -169,26 +169,10 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], list[str]]:
 
 def write_config_file(path: Path, values: dict[str, Any]) -> None:
     """Write ``values`` atomically with mode 0600 from the start (never chmod-ed after)."""
-    import tempfile
+    from genmedia.files import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=path.parent)
-    # mkstemp creates the file 0600 already; the explicit chmod on the descriptor guards
-    # against platforms where it does not, before any byte of the key is written.
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(values, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, json.dumps(values, indent=2, sort_keys=True) + "\n", mode=0o600)
 
 
 def load_dotenv(path: Path) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -69,24 +68,13 @@ def build(result: RunResult, ref: MediaRef, saved: SavedFile) -> Provenance:
 
 def write_sidecar(file: Path, result: RunResult, ref: MediaRef, saved: SavedFile) -> Path:
     """Write ``<file>.json`` atomically; returns its path."""
+    from genmedia.files import atomic_write
     from genmedia.serialization import unstructure
 
     target = sidecar_path(file)
     text = json.dumps(
         unstructure(build(result, ref, saved)), indent=2, ensure_ascii=False, default=str
     )
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(os.stat(file).st_mode))  # the file's own mode (umask)
-        os.replace(tmp, target)  # replaces a symlink itself, never writes through it
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # the file's own mode (umask); a symlink at the target is replaced, never written through
+    atomic_write(target, text + "\n", mode=stat.S_IMODE(os.stat(file).st_mode))
     return target

@@ -3,7 +3,8 @@
 Rules:
 - attrs classes are unstructured to dicts in field order; ``None`` fields are omitted
   (upstream genmedia omits undefined keys), except where a class lists a field in
-  ``__genmedia_keep_none__``;
+  ``__genmedia_keep_none__``, and ``False`` flags listed in ``__genmedia_omit_false__``
+  are omitted too (extra markers that would only be noise when false);
 - :data:`genmedia.types.MISSING` defaults are omitted, and so are fields declared with
   ``metadata={"json": False}`` (raw documents kept for plugins, not for output);
 - anything else (dicts, lists, plain values) passes through, with nested attrs objects
@@ -27,12 +28,15 @@ def _make_converter() -> cattrs.Converter:
 
     def unstructure_attrs(obj: Any) -> dict[str, Any]:
         keep = getattr(type(obj), "__genmedia_keep_none__", ())
+        quiet = getattr(type(obj), "__genmedia_omit_false__", ())
         out: dict[str, Any] = {}
         for a in attrs.fields(type(obj)):
             if a.name.startswith("_") or not a.metadata.get("json", True):
                 continue
             value = getattr(obj, a.name)
             if value is t.MISSING or (value is None and a.name not in keep):
+                continue
+            if value is False and a.name in quiet:
                 continue
             out[a.name] = conv.unstructure(value)
         return out

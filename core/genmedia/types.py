@@ -103,6 +103,8 @@ class FieldSchema:
 
     #: ``default: null`` is a real default and is printed (``MISSING`` means none).
     __genmedia_keep_none__ = ("default",)
+    #: genmedia's additions to upstream's compact fields, printed only when true.
+    __genmedia_omit_false__ = ("nullable", "is_file", "items_is_file")
 
     name: str
     type: str

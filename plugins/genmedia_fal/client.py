@@ -139,6 +139,23 @@ class FalClient:
             return {}
         return {"Authorization": f"Key {self.key()}"}
 
+    def is_fal_origin(self, url: str) -> bool:
+        """Whether ``url`` is on one of the configured fal API hosts (queue, run, REST,
+        platform) — the only places the key may go."""
+        origin = _origin(url)
+        return any(origin == _origin(self.host(role)) for role in ("queue", "run", "rest", "api"))
+
+    def auth_for(self, url: str) -> dict[str, str]:
+        """``auth()`` for a URL a server handed us (status/response/cancel URLs): refused
+        unless the URL is on a configured fal host, so a stale or foreign URL (a journal
+        entry from a sandbox that is gone, a tampered submit reply) never receives the key."""
+        if not self.is_fal_origin(url):
+            raise errors.UsageError(
+                f"Refusing to send the fal key to {_origin(url)}: not a configured fal host",
+                {"url": url.split("?", 1)[0], "hint": "GENMEDIA_FAL_QUEUE_URL sets the queue host"},
+            )
+        return self.auth()
+
     # -- calls -----------------------------------------------------------------------------
 
     def on_retry(self, what: str) -> Callable[[int, float, str], None]:
@@ -220,3 +237,11 @@ def bad_reply(response: httpx.Response, *, what: str) -> errors.GenmediaError:
             "url": str(response.url).split("?")[0],
         },
     )
+
+
+def _origin(url: str) -> tuple[str, str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), f"{(parts.hostname or '').lower()}:{port}"

@@ -236,7 +236,11 @@ class Queue:
         )
 
     def _urls(self, handle: JobHandle) -> JobHandle:
-        if handle.status_url and handle.response_url and handle.cancel_url:
+        """The handle's own URLs when they are on the configured queue host, else URLs
+        rebuilt from its ids (a job recorded against another host, e.g. a sandbox that
+        has since stopped, is looked up on today's queue host instead)."""
+        urls = (handle.status_url, handle.response_url, handle.cancel_url)
+        if all(urls) and all(self.client.is_fal_origin(str(u)) for u in urls):
             return handle
         return self.handle_for(handle.endpoint_id, handle.request_id)
 
@@ -249,7 +253,7 @@ class Queue:
             str(urls.status_url),
             what="Status check failed",
             params={"logs": "1" if logs else "0"},
-            headers=self.client.auth(),
+            headers=self.client.auth_for(str(urls.status_url)),
             parse=True,
             context={"endpoint_id": handle.endpoint_id, "request_id": handle.request_id},
         )
@@ -299,7 +303,7 @@ class Queue:
         events: queue_mod.Queue[tuple[str, Any]] = queue_mod.Queue()
         holder: dict[str, Any] = {}
         stop = threading.Event()
-        headers = {**self.client.auth(), "Accept": "text/event-stream"}
+        headers = {**self.client.auth_for(url), "Accept": "text/event-stream"}
         http = self.client.http
 
         def reader() -> None:
@@ -366,7 +370,7 @@ class Queue:
         client = self.client
         urls = self._urls(handle)
         url = str(urls.response_url)
-        headers = client.auth()
+        headers = client.auth_for(url)
         context = {"endpoint_id": handle.endpoint_id, "request_id": handle.request_id}
 
         def retry(response: httpx.Response) -> bool:
@@ -421,7 +425,10 @@ class Queue:
             "PUT",
             str(urls.cancel_url),
             what="Cancel failed",
-            headers={**self.client.auth(), "Content-Type": "application/json"},
+            headers={
+                **self.client.auth_for(str(urls.cancel_url)),
+                "Content-Type": "application/json",
+            },
             ok=lambda r: r.status_code == 400,
             context={"endpoint_id": handle.endpoint_id, "request_id": handle.request_id},
         )

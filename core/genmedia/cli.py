@@ -186,7 +186,10 @@ def report_error(app: AppContext, exc: BaseException) -> int:
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=app.stderr)
-    print_error(app, report)
+    try:
+        print_error(app, report)
+    except Exception:  # the boundary itself must never throw: plain text as a last resort
+        print(f"Error: {report.error}", file=app.stderr)
     return int(report.exit_code)
 
 

@@ -89,16 +89,17 @@ def genmedia_job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext)
         ctx.stderr.write("\n".join(lines) + "\n")
         ctx.stderr.flush()
         return
-    from genmedia.output import stderr_console
+    from genmedia.output import esc, stderr_console
 
     console = stderr_console(ctx)
     key = (status.status, status.queue_position)
     if ctx.progress_state.get(handle.request_id) != key:
         ctx.progress_state[handle.request_id] = key
         where = f" (position {status.queue_position})" if status.queue_position is not None else ""
-        console.print(f"[cyan]{status.status.lower().replace('_', ' ')}[/]{where}", markup=True)
+        state = esc(status.status.lower().replace("_", " "))
+        console.print(f"[cyan]{state}[/]{where}", markup=True)
     for entry in status.logs or ():
-        console.print(f"[dim]│ {entry.level:<5}[/] {entry.message}", markup=True, highlight=False)
+        console.print(f"[dim]│ {esc(f'{entry.level:<5}')}[/] {esc(entry.message)}", markup=True)
 
 
 @hookimpl(trylast=True)

@@ -71,15 +71,26 @@ def extract_field(data: Any, path: str) -> Any:
 
 
 def stderr_console(ctx: AppContext) -> Console:
+    """A rich console on stderr. Markup is off: text from users, models and servers is
+    printed as is (``[/x]`` in a prompt must neither vanish nor crash); styled lines pass
+    ``markup=True`` and :func:`esc` every value they interpolate."""
     from rich.console import Console
 
-    return Console(file=ctx.stderr, stderr=True, highlight=False, soft_wrap=True)
+    return Console(file=ctx.stderr, stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def stdout_console(ctx: AppContext) -> Console:
+    """A rich console on stdout, markup off (see :func:`stderr_console`)."""
     from rich.console import Console
 
-    return Console(file=ctx.stdout, highlight=False, soft_wrap=True)
+    return Console(file=ctx.stdout, highlight=False, soft_wrap=True, markup=False)
+
+
+def esc(value: Any) -> str:
+    """``value`` as text that is safe inside rich markup."""
+    from rich.markup import escape
+
+    return escape(str(value))
 
 
 def emit(ctx: AppContext, data: Any, *, pretty: PrettyRenderer | None = None) -> None:
@@ -100,7 +111,7 @@ def emit(ctx: AppContext, data: Any, *, pretty: PrettyRenderer | None = None) ->
         ctx.stdout.flush()
         return
     if ctx.sandbox_active:
-        stderr_console(ctx).print(f"[bold yellow]{SANDBOX_BANNER}[/]")
+        stderr_console(ctx).print(f"[bold yellow]{SANDBOX_BANNER}[/]", markup=True)
     console = stdout_console(ctx)
     if pretty is not None:
         pretty(doc, console)
@@ -117,10 +128,10 @@ def render_mapping(doc: Any, console: Console) -> None:
         if key == "sandbox":
             continue
         if isinstance(value, (dict, list)):
-            console.print(f"[bold]{key}[/]:")
+            console.print(f"[bold]{esc(key)}[/]:", markup=True)
             console.print_json(data=value, indent=2)
         else:
-            console.print(f"[bold]{key}[/]: {value}", markup=True)
+            console.print(f"[bold]{esc(key)}[/]: {esc(value)}", markup=True)
 
 
 def print_error(ctx: AppContext, report: ErrorReport) -> None:
@@ -136,13 +147,13 @@ def print_error(ctx: AppContext, report: ErrorReport) -> None:
         ctx.stderr.flush()
         return
     console = stderr_console(ctx)
-    console.print(f"[bold red]Error:[/] {report.error}", markup=True)
+    console.print(f"[bold red]Error:[/] {esc(report.error)}", markup=True)
     if isinstance(details, dict):
         for key, value in details.items():
             if key == "body":
                 continue
             if isinstance(value, (dict, list)):
                 value = json.dumps(value, ensure_ascii=False, default=str)
-            console.print(f"  [dim]{key}:[/] {value}", markup=True)
+            console.print(f"  [dim]{esc(key)}:[/] {esc(value)}", markup=True)
     elif details:
         console.print(f"  {details}")

@@ -84,7 +84,7 @@ def prepare(ctx: AppContext, request: RunRequest) -> tuple[Provider, ModelSchema
 
 def announce_submitted(ctx: AppContext, handle: JobHandle) -> None:
     """Put the request id on stderr the moment it exists (JSON mode: an NDJSON event)."""
-    from genmedia.output import stderr_console
+    from genmedia.output import esc, stderr_console
 
     if ctx.json_mode:
         import json
@@ -98,7 +98,8 @@ def announce_submitted(ctx: AppContext, handle: JobHandle) -> None:
         ctx.stderr.flush()
     else:
         stderr_console(ctx).print(
-            f"[dim]submitted[/] {handle.endpoint_id} [bold]{handle.request_id}[/]", markup=True
+            f"[dim]submitted[/] {esc(handle.endpoint_id)} [bold]{esc(handle.request_id)}[/]",
+            markup=True,
         )
 
 

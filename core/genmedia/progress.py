@@ -52,7 +52,7 @@ def multi_progress(ctx: AppContext) -> Iterator[Callable[[str], ProgressFn]]:
     console = Console(file=ctx.stderr, stderr=True)
     lock = threading.Lock()
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # file names are data
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),

@@ -59,6 +59,8 @@ def assets_table(assets: list[dict[str, Any]], title: str | None = None) -> Any:
 
 
 def browse(doc: dict[str, Any], console: Any) -> None:
+    from rich.text import Text
+
     scope = doc.get("collection_id") or doc.get("section", "")
     title = f"Assets — {scope}" + (f" — “{doc['query']}”" if doc.get("query") else "")
     console.print(assets_table(doc.get("assets", []), title))
@@ -68,7 +70,7 @@ def browse(doc: dict[str, Any], console: Any) -> None:
     )
     if doc.get("next_cursor"):
         line += f"; more with --cursor {doc['next_cursor']} (or --all)"
-    console.print(f"[dim]{line}[/]")
+    console.print(Text(line, style="dim"))
 
 
 def asset(doc: dict[str, Any], console: Any) -> None:

@@ -75,10 +75,13 @@ def _number(value: float | None) -> float | int:
 
 
 def _render_pricing(doc: dict[str, Any], console: Any) -> None:
+    from genmedia.output import esc
+
     for price in doc.get("prices") or ():
         console.print(
-            f"[bold]{price.get('endpoint_id')}[/]: {price.get('unit_price')} "
-            f"{price.get('currency')} per {price.get('unit')}"
+            f"[bold]{esc(price.get('endpoint_id'))}[/]: {esc(price.get('unit_price'))} "
+            f"{esc(price.get('currency'))} per {esc(price.get('unit'))}",
+            markup=True,
         )
     estimate = doc.get("estimate")
     if estimate:
@@ -104,8 +107,12 @@ def docs(ctx: click.Context, query: tuple[str, ...]) -> None:
 
 
 def _render_docs(doc: dict[str, Any], console: Any) -> None:
+    from genmedia.output import esc
+
     for item in doc.get("results") or ():
-        console.print(f"[bold]{item['title']}[/]  [dim]{item.get('url') or ''}[/]")
+        console.print(
+            f"[bold]{esc(item['title'])}[/]  [dim]{esc(item.get('url') or '')}[/]", markup=True
+        )
         content = item.get("content") or ""
         console.print(content[:400] + ("…" if len(content) > 400 else ""), highlight=False)
         console.print()

@@ -152,10 +152,13 @@ KEY_ORDER = (
 
 def _render_list(doc: Any, console: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
+
+    from genmedia.output import esc
 
     jobs = doc.get("jobs") or []
     if not jobs:
-        console.print("[dim]no jobs recorded[/]")
+        console.print("[dim]no jobs recorded[/]", markup=True)
         return
     table = Table("id", "submitted", "status", "endpoint", "request id", "prompt", box=None)
     for job in jobs:
@@ -166,7 +169,7 @@ def _render_list(doc: Any, console: Any) -> None:
         table.add_row(
             str(job["id"]),
             when,
-            f"[{style}]{status}[/]" + (" [dim](sandbox)[/]" if job.get("sandbox") else ""),
+            Text.assemble((status, style), (" (sandbox)", "dim") if job.get("sandbox") else ""),
             job["endpoint_id"],
             job["request_id"],
             prompt[:48] + ("…" if len(prompt) > 48 else ""),
@@ -174,7 +177,9 @@ def _render_list(doc: Any, console: Any) -> None:
     console.print(table)
     pending = [j for j in jobs if j.get("resume")]
     if pending:
-        console.print(f"[dim]finish an unfinished job with:[/] {pending[0]['resume']}")
+        console.print(
+            f"[dim]finish an unfinished job with:[/] {esc(pending[0]['resume'])}", markup=True
+        )
 
 
 def _render_show(doc: Any, console: Any) -> None:

@@ -8,7 +8,7 @@ import click
 
 from genmedia import errors
 from genmedia.cli import get_app
-from genmedia.output import emit
+from genmedia.output import emit, esc
 
 
 def split_multi(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -38,7 +38,7 @@ def _render_models(doc: dict[str, Any], console: Any) -> None:
         )
     console.print(table)
     if doc.get("next_cursor"):
-        console.print(f"[dim]more: --cursor {doc['next_cursor']}[/]")
+        console.print(f"[dim]more: --cursor {esc(doc['next_cursor'])}[/]", markup=True)
 
 
 @click.command()
@@ -117,7 +117,7 @@ def _render_schema(doc: dict[str, Any], console: Any) -> None:
     from rich.table import Table
 
     title = escape(doc.get("name") or doc["endpoint_id"])
-    console.print(f"[bold]{title}[/] {doc.get('category') or ''}")
+    console.print(f"[bold]{title}[/] {esc(doc.get('category') or '')}", markup=True)
     for side in ("input", "output"):
         table = Table(side, "type", "default", "description", box=None, title_justify="left")
         for f in doc.get(side) or ():

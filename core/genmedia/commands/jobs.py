@@ -10,7 +10,7 @@ import click
 
 from genmedia import errors
 from genmedia.cli import get_app
-from genmedia.output import emit
+from genmedia.output import emit, esc
 
 RUN_TAIL = "genmedia.run.tail"
 
@@ -237,7 +237,9 @@ def render_run(doc: dict[str, Any], console: Any) -> None:
 
     status = doc.get("status")
     console.print(
-        f"[bold green]{status}[/] {doc.get('endpoint_id', '')} {doc.get('request_id', '')}"
+        f"[bold green]{esc(status)}[/] {esc(doc.get('endpoint_id', ''))} "
+        f"{esc(doc.get('request_id', ''))}",
+        markup=True,
     )
     if status in ("submitted", "dry_run"):
         from genmedia.output import render_mapping
@@ -249,10 +251,12 @@ def render_run(doc: dict[str, Any], console: Any) -> None:
         where = saved.get(ref.url)
         console.print(f"  {ref.json_path}: {where or ref.url}")
     for failure in doc.get("download_failures") or ():
-        console.print(f"  [red]failed[/] {failure['json_path']}: {failure['error']}")
+        console.print(
+            f"  [red]failed[/] {esc(failure['json_path'])}: {esc(failure['error'])}", markup=True
+        )
     extra = {k: v for k, v in (doc.get("result") or {}).items() if not isinstance(v, (dict, list))}
     for key, value in extra.items():
-        console.print(f"  [dim]{key}:[/] {value}")
+        console.print(f"  [dim]{esc(key)}:[/] {esc(value)}", markup=True)
 
 
 # --------------------------------------------------------------------------- status

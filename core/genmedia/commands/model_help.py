@@ -83,17 +83,18 @@ def model_help_info(app: AppContext, endpoint: str, command: click.Command) -> d
 
 
 def render_model_help(app: AppContext, info: dict[str, Any], static_help: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=app.stdout, highlight=False)
-    console.print(f"[bold]{info['description']}[/]")
+    from genmedia.output import esc, stdout_console
+
+    console = stdout_console(app)
+    console.print(f"[bold]{esc(info['description'])}[/]", markup=True)
     console.print(f"Usage: {info['usage']}\n")
     table = Table("input", "type", "default", "description", box=None, show_edge=False)
     for opt in info["options"]:
-        flag = opt["flag"] + (" [red]*[/]" if opt["required"] else "")
+        flag = opt["flag"] + (" *" if opt["required"] else "")
         kind = "|".join(map(str, opt["enum"])) if opt.get("enum") else opt["type"]
         table.add_row(flag, kind, str(opt.get("default", "")), opt["description"])
     console.print(table)
-    console.print("\n[dim]* required. genmedia's own options:[/]")
+    console.print("\n[dim]* required. genmedia's own options:[/]", markup=True)
     console.print(static_help.split("Options:", 1)[-1])

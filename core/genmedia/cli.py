@@ -126,6 +126,7 @@ class RootGroup(click.Group):
         # Plugins may be loaded while click parses (an eager --help lists commands), so
         # blocked plugins must be known before parsing starts.
         app.disabled_plugins = _prescan_disabled(args)
+        app.sandbox_flag = app.sandbox_flag or "--sandbox" in _before_dashdash(args)
         if app.json_flag:
             ctx.meta[JSON_META] = True
             if _wants_help(args):

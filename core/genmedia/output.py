@@ -101,7 +101,17 @@ def emit(ctx: AppContext, data: Any, *, pretty: PrettyRenderer | None = None) ->
     if ctx.sandbox_active and isinstance(doc, dict):
         doc.setdefault("sandbox", True)
     if ctx.field:
-        value = extract_field(doc, ctx.field)
+        try:
+            value = extract_field(doc, ctx.field)
+        except UsageError as exc:
+            if isinstance(doc, dict) and doc.get("request_id"):
+                # the command itself succeeded (perhaps a paid run): say where its output is
+                exc.add_details(
+                    request_id=doc["request_id"],
+                    hint="for the full output rerun without --field, or: genmedia history show "
+                    + str(doc["request_id"]),
+                )
+            raise
         text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
         ctx.stdout.write(text + "\n")
         ctx.stdout.flush()

@@ -136,14 +136,10 @@ def wait_for_result(
             if status.done:
                 break
             if deadline is not None and time.monotonic() >= deadline:
-                raise errors.TimeoutExpired(
-                    f"Timed out after {options.timeout:g}s waiting for {handle.request_id}"
-                )
+                raise errors.TimeoutExpired(f"Timed out after {options.timeout:g}s")
         else:
             if deadline is not None and time.monotonic() >= deadline:
-                raise errors.TimeoutExpired(
-                    f"Timed out after {options.timeout:g}s waiting for {handle.request_id}"
-                )
+                raise errors.TimeoutExpired(f"Timed out after {options.timeout:g}s")
     except KeyboardInterrupt:
         raise _stopped(ctx, provider, handle, request, errors.Interrupted("Interrupted")) from None
     except errors.TimeoutExpired as exc:
@@ -219,14 +215,39 @@ def execute(ctx: AppContext, provider: Provider, request: RunRequest) -> RunResu
 
 
 def submit(ctx: AppContext, provider: Provider, request: RunRequest) -> JobHandle:
-    handle = provider.submit(request)
-    announce_submitted(ctx, handle)
-    notify(ctx, "genmedia_job_submitted", handle=handle, request=request, ctx=ctx)
+    """Submit, then announce the job; from the moment a handle exists, Ctrl-C reports its
+    request id and the resume command (even during a slow journal write)."""
+    try:
+        handle = provider.submit(request)
+    except KeyboardInterrupt:
+        raise errors.Interrupted(
+            f"Interrupted while submitting to {request.endpoint_id}: a job may exist",
+            {
+                "endpoint_id": request.endpoint_id,
+                "hint": "the submit request may have reached the host before Ctrl-C; check "
+                "your requests on the provider's dashboard before running again",
+            },
+        ) from None
+    try:
+        announce_submitted(ctx, handle)
+        notify(ctx, "genmedia_job_submitted", handle=handle, request=request, ctx=ctx)
+    except KeyboardInterrupt:
+        raise _stopped(ctx, provider, handle, request, errors.Interrupted("Interrupted")) from None
     return handle
 
 
 def run(ctx: AppContext, request: RunRequest) -> tuple[dict[str, Any], int]:
     """``genmedia run``: the JSON document to print and the exit code."""
+    if not request.options.dry_run:
+        # A run that will be paid for needs credentials: say so before any request.
+        chosen = (
+            ctx.provider(request.provider)
+            if request.provider
+            else ctx.resolve_provider(request.endpoint_id)
+        )
+        require = getattr(chosen, "require_credentials", None)
+        if callable(require):
+            require()
     provider, _schema = prepare(ctx, request)
     if request.options.dry_run:
         doc: dict[str, Any] = {
@@ -290,9 +311,11 @@ def finish(
                     "resume": f"genmedia status {result.endpoint_id} {result.request_id} --result",
                 },
             ) from None
-        except Exception as exc:
+        except Exception as exc:  # one sink must not lose the run, --debug or not
             if ctx.debug:
-                raise
+                import traceback
+
+                traceback.print_exception(type(exc), exc, exc.__traceback__, file=ctx.stderr)
             sink_errors.append(
                 {"plugin": impl.plugin_name, "error": f"{type(exc).__name__}: {exc}"}
             )

@@ -336,6 +336,9 @@ class Provider(Protocol):
     schemes: tuple[str, ...]
     # Optional attribute ``catch_all: bool``: a provider that claims every endpoint (fal)
     # sets it so that more specific providers are asked first.
+    # Optional methods: ``require_credentials()`` raises AuthError before a run that would
+    # be paid for when no key is set (called before the schema fetch), and
+    # ``estimate(request)`` returns a price estimate for ``--dry-run``.
 
     def claims(self, endpoint_id: str) -> bool:
         """Whether this provider serves ``endpoint_id`` when no scheme or flag chose one."""

@@ -73,6 +73,10 @@ class FalProvider:
 
     # -- jobs -----------------------------------------------------------------------------
 
+    def require_credentials(self) -> None:
+        """Fail fast (before the schema fetch) when a paid run has no key."""
+        self.client.key()
+
     def submit(self, request: RunRequest) -> JobHandle:
         return self.queue.submit(request)
 

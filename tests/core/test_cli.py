@@ -205,3 +205,48 @@ def test_config_written_0600_even_with_permissive_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_sandbox_flag_applies_to_model_help_json(cli, monkeypatch):
+    # no fal hosts configured: without --sandbox this would try the real fal.ai
+    result = cli("--sandbox", "run", "fal-ai/flux/schnell", "--help", "--json")
+    assert result.exit_code == 0, result
+    info = json.loads(result.stdout)
+    assert info["endpoint_id"] == "fal-ai/flux/schnell"
+    assert any(o["flag"] == "--prompt" and o["required"] for o in info["options"])
+
+
+def test_field_missing_after_a_run_names_the_request(cli, fal_sandbox_env):
+    result = cli("--field", "result.nope", "run", "fal-ai/flux/schnell", "--prompt", "x")
+    assert result.exit_code == 2
+    err = result.error
+    assert err["details"]["request_id"]
+    assert "history show" in err["details"]["hint"]
+
+
+def test_debug_keeps_the_output_when_a_sink_fails():
+    from genmedia import hookimpl
+
+    class Broken:
+        @hookimpl
+        def genmedia_handle_result(self, result):
+            raise RuntimeError("sink exploded")
+
+    import sys
+
+    from tests.core.sitepkgs import EXAMPLE_SRC
+
+    sys.path.insert(0, str(EXAMPLE_SRC))
+    try:
+        import genmedia_example.plugin as example
+
+        result = invoke(
+            ["--debug", "run", "example/echo", "--prompt", "hi"],
+            plugins=[example, Broken()],
+            builtins=False,
+        )
+    finally:
+        sys.path.remove(str(EXAMPLE_SRC))
+    assert result.exit_code == 1
+    assert result.json["result"]["echo"] == {"prompt": "hi"}
+    assert "Traceback" in result.stderr and "sink exploded" in result.stderr

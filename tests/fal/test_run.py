@@ -213,7 +213,8 @@ def test_missing_key_fails_before_any_request(cli, fal_sandbox_env, monkeypatch)
     result = cli("run", SCHNELL, "--prompt", "x")
     assert result.exit_code == 3
     assert result.error["error"] == "No fal.ai API key found."
-    assert not queue_calls(fal_sandbox_env)
+    assert not fal_sandbox_env.requests  # not even the schema fetch
+    assert "warning" not in result.stderr
 
 
 def test_429_storm_is_retried_then_succeeds(cli, fal_sandbox_env):

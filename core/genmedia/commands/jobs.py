@@ -115,7 +115,11 @@ class RunCommand(click.Command):
 
         endpoint = next((a for a in args if not a.startswith("-") and a != "run"), None)
         if endpoint:
-            return model_help_info(get_app(ctx), endpoint, self)
+            app = get_app(ctx)
+            try:
+                return model_help_info(app, endpoint, self)
+            except errors.GenmediaError as exc:
+                app.warn(f"could not load the inputs of {endpoint} ({exc.message})")
         return self.to_info_dict(ctx)
 
 
@@ -362,7 +366,13 @@ def _status(**params: Any) -> None:
             extra=extra,
         )
         if params["wait"]:
-            call_guarded(app, "genmedia_job_submitted", handle=handle, request=request, ctx=app)
+            try:
+                call_guarded(app, "genmedia_job_submitted", handle=handle, request=request, ctx=app)
+            except KeyboardInterrupt:
+                raise errors.Interrupted(
+                    f"Interrupted: request {handle.request_id} on {handle.endpoint_id}",
+                    {"request_id": handle.request_id, "resume": pipeline.resume_command(handle)},
+                ) from None
             result = pipeline.wait_for_result(app, provider, handle, request)
         else:
             result = provider.result(handle)

@@ -117,7 +117,7 @@ def test_concurrency_limit_queue_position_counts_down(fal, fal_sandbox):
 
 
 def test_low_priority_waits_behind_normal(fal, fal_sandbox):
-    fal_sandbox.set_timing(FLUX, run_s=0.1, concurrency=1)
+    fal_sandbox.set_timing(FLUX, run_s=5, concurrency=1)  # still running while we look
     fal.submit(FLUX, {"prompt": "running"})
     low = fal.submit(FLUX, {"prompt": "low"}, headers={"X-Fal-Queue-Priority": "low"})
     normal = fal.submit(FLUX, {"prompt": "normal"})
@@ -126,10 +126,14 @@ def test_low_priority_waits_behind_normal(fal, fal_sandbox):
 
 
 def test_in_progress_logs_during_run(fal, fal_sandbox):
-    fal_sandbox.set_timing(FLUX, run_s=0.3, log_lines=3)
+    fal_sandbox.set_timing(FLUX, run_s=6, log_lines=3)  # a line every ~2 s
     sub = fal.submit(FLUX, {"prompt": "x"})
-    time.sleep(0.05)
-    body = fal.client.get(sub["status_url"], params={"logs": "1"}).json()
+    deadline = time.monotonic() + 1.5
+    while True:  # poll for the first line instead of guessing a sleep
+        body = fal.client.get(sub["status_url"], params={"logs": "1"}).json()
+        if body["logs"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert body["status"] == "IN_PROGRESS"
     assert 1 <= len(body["logs"]) < 3
     assert body["logs"][0]["source"] == "USER" and body["logs"][0]["timestamp"].endswith("Z")

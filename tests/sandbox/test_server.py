@@ -82,7 +82,9 @@ def test_start_is_fast_and_stop_releases_port():
     elapsed = time.perf_counter() - start
     port = server.port
     server.stop()
-    assert elapsed < 0.5
+    # The 0.5 s target is a benchmark figure (bench/sandbox_start.py); here only a bound
+    # loose enough for a loaded CI machine, to catch a start that hangs.
+    assert elapsed < 5
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/_sandbox", timeout=1)
 

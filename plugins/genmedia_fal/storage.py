@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from genmedia import errors
+from genmedia.http import retry_call
 from genmedia.types import UploadedFile
 from genmedia_fal import errors as fal_errors
-from genmedia_fal.client import HOSTS, PART_POLICY, FalClient
+from genmedia_fal.client import HOSTS, IDEMPOTENT, PART_POLICY, FalClient
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -285,19 +286,35 @@ class Storage:
         raw_name = unquote(tail.path.rsplit("/", 1)[-1]) or "upload"
         with tempfile.TemporaryDirectory(prefix="genmedia-upload-") as tmp:
             target = Path(tmp) / "download"
-            try:
+
+            def fetch() -> str | httpx.Response:
+                """One attempt: the content type, or the failed response (to retry)."""
                 with client.http.stream("GET", url) as response:
                     if not response.is_success:
-                        raise errors.NotFoundError(
-                            f"Failed to fetch {url}: {response.status_code}",
-                            {"url": url, "status": response.status_code},
-                        )
-                    ctype = response.headers.get("content-type", "").split(";")[0].strip()
+                        return response
                     with open(target, "wb") as fh:
                         for block in response.iter_bytes(BLOCK):
                             fh.write(block)
+                    return str(response.headers.get("content-type", "")).split(";")[0].strip()
+
+            try:
+                # a plain GET is safe to repeat: resets, timeouts, 429 and 5xx are retried
+                outcome = retry_call(
+                    fetch,
+                    IDEMPOTENT,
+                    should_retry=lambda r: (
+                        isinstance(r, httpx.Response) and r.status_code in IDEMPOTENT.statuses
+                    ),
+                )
             except httpx.TransportError as exc:
                 raise fal_errors.network_error(exc, url, what=f"Failed to fetch {url}") from None
+            if isinstance(outcome, httpx.Response):
+                cls = errors.for_status(outcome.status_code)
+                raise cls(
+                    f"Failed to fetch {url}: {outcome.status_code}",
+                    {"url": url, "status": outcome.status_code},
+                )
+            ctype = outcome
             ctype = ctype or content_type_for(raw_name)
             return self.upload_file(target, raw_name, ctype, source=url, progress=progress)
 

@@ -86,7 +86,24 @@ def expand_source(raw: str, ctx: AppContext) -> str:
                 raise errors.UsageError(
                     f"Cannot read {raw}", {"path": str(path), "reason": str(exc)}
                 ) from None
+        if _looks_like_path(raw[1:]):
+            # "@promt.txt" with a typo must not become the literal prompt of a paid run
+            raise errors.UsageError(
+                f"File not found: {path}",
+                {"path": str(path), "hint": "write @@text to send a value starting with '@'"},
+            )
     return raw
+
+
+def _looks_like_path(text: str) -> bool:
+    """``dir/file``, ``./x``, ``~/x`` or ``name.ext`` (a short alphanumeric extension);
+    ``@someone`` or ``@ 5pm`` stay text."""
+    if " " in text:
+        return False
+    if "/" in text or text.startswith("~"):
+        return True
+    stem, dot, ext = text.rpartition(".")
+    return bool(dot and stem and 1 <= len(ext) <= 5 and ext.isalnum())
 
 
 def _chomp(text: str) -> str:

@@ -103,6 +103,19 @@ def test_upload_a_url_source(cli, fal_sandbox_env):
     assert fetch(result.json["url"]) == fetch(source)
 
 
+def test_upload_a_url_source_retries_a_503_then_maps_404(cli, fal_sandbox_env):
+    source = fal_sandbox_env.make_file(2_000, content_type="image/png", name="p.png")
+    fal_sandbox_env.add_fault(role="cdn", method="GET", kind="status", code=503, count=1, retry_after=0)
+    result = cli("upload", source)
+    assert result.exit_code == 0, result
+    gets = [r for r in fal_sandbox_env.requests if r.role == "cdn" and r.method == "GET"]
+    assert [r.status_code for r in gets][:2] == [503, 200]
+    missing = fal_sandbox_env.urls["cdn"] + "/files/no-such-key/nothing-here.png"
+    result = cli("upload", missing)
+    assert result.exit_code == 4
+    assert result.error["error"].startswith(f"Failed to fetch {missing}: 404")
+
+
 def test_upload_missing_file(cli, fal_sandbox_env, tmp_path):
     result = cli("upload", str(tmp_path / "nope.png"))
     assert result.exit_code == 4

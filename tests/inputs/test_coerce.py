@@ -76,6 +76,17 @@ def test_at_file_and_stdin(cli, fal_sandbox_env, tmp_path):
     assert dry(cli, DEV, "--prompt", "@@literal")["prompt"] == "@literal"
 
 
+
+def test_at_path_typo_is_an_error_not_a_prompt(cli, fal_sandbox_env, tmp_path):
+    missing = tmp_path / "promt.txt"
+    result = cli("run", DEV, "--prompt", f"@{missing}")
+    assert result.exit_code == 2
+    assert result.error["error"] == f"File not found: {missing}"
+    assert not [r for r in fal_sandbox_env.requests if r.role == "queue"]
+    for typo in ("@notes.md", "@./x", "@dir/file"):
+        assert cli("run", DEV, "--prompt", typo, "--dry-run").exit_code == 2
+
+
 def test_input_file_then_flags_override(cli, fal_sandbox_env, tmp_path):
     doc = tmp_path / "in.json"
     doc.write_text('{"prompt": "from file", "num_images": 2}')

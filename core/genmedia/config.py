@@ -222,4 +222,10 @@ def load_settings(*, sandbox: bool = False, output_format: str | None = None) ->
         settings.set_api_key(f"{key_id}:{key_secret}", source="env:FAL_KEY_ID")
     elif isinstance(values.get("api_key"), str) and values["api_key"]:
         settings.set_api_key(values["api_key"], source="config")
+    for name, kind in (("api_key", str), ("output_format", str), ("hosts", dict)):
+        if name in values and values[name] is not None and not isinstance(values[name], kind):
+            settings.warnings.append(
+                f"ignoring {name!r} in {path}: expected a {kind.__name__}, "
+                f"got {type(values[name]).__name__}"
+            )
     return settings

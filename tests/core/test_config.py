@@ -69,3 +69,14 @@ def test_plugin_config_and_output_format(isolated_env, monkeypatch):
     assert s.plugin_config("nope") == {}
     assert s.output_format == "auto"
     assert any("unknown output format" in w for w in s.warnings)
+
+
+def test_wrong_typed_config_values_are_warned_about(isolated_env):
+    cfg = isolated_env / "config" / "config.json"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(json.dumps({"api_key": 5, "hosts": "nope"}))
+    cfg.chmod(0o600)
+    s = load_settings()
+    assert s.api_key is None
+    assert any("'api_key'" in w and "expected a str, got int" in w for w in s.warnings)
+    assert any("'hosts'" in w for w in s.warnings)

@@ -105,7 +105,9 @@ def test_upload_a_url_source(cli, fal_sandbox_env):
 
 def test_upload_a_url_source_retries_a_503_then_maps_404(cli, fal_sandbox_env):
     source = fal_sandbox_env.make_file(2_000, content_type="image/png", name="p.png")
-    fal_sandbox_env.add_fault(role="cdn", method="GET", kind="status", code=503, count=1, retry_after=0)
+    fal_sandbox_env.add_fault(
+        role="cdn", method="GET", kind="status", code=503, count=1, retry_after=0
+    )
     result = cli("upload", source)
     assert result.exit_code == 0, result
     gets = [r for r in fal_sandbox_env.requests if r.role == "cdn" and r.method == "GET"]

@@ -76,7 +76,6 @@ def test_at_file_and_stdin(cli, fal_sandbox_env, tmp_path):
     assert dry(cli, DEV, "--prompt", "@@literal")["prompt"] == "@literal"
 
 
-
 def test_at_path_typo_is_an_error_not_a_prompt(cli, fal_sandbox_env, tmp_path):
     missing = tmp_path / "promt.txt"
     result = cli("run", DEV, "--prompt", f"@{missing}")

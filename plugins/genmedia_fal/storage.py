@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -264,6 +262,8 @@ class Storage:
             return {"partNumber": number, "etag": etag}
 
         workers = min(client.options.upload_concurrency, count)
+        from concurrent.futures import ThreadPoolExecutor  # multipart only: not on every run
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fal-upload") as pool:
             parts = list(pool.map(put_part, range(1, count + 1)))
         response = client.call(
@@ -284,6 +284,8 @@ class Storage:
         client.key()
         tail = urlsplit(url)
         raw_name = unquote(tail.path.rsplit("/", 1)[-1]) or "upload"
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="genmedia-upload-") as tmp:
             target = Path(tmp) / "download"
 

@@ -31,6 +31,7 @@ import attrs
 import httpx
 
 from genmedia.http import RetryPolicy, is_transport_error, retry_call
+from genmedia_download.diskpipe import DiskPipe, write_block
 
 ProgressFn = Callable[[int, "int | None"], None]
 #: the retry budget of one download between two moments of progress.
@@ -40,15 +41,8 @@ MAX_RECONNECTS = 50
 HEAD_BYTES = 64
 #: bytes gathered before one write (and one hash update): fewer, larger system calls.
 WRITE_BYTES = 1 << 20
-#: bodies larger than this are hashed on a helper thread, with at most this many blocks
-#: (of WRITE_BYTES) waiting: memory stays flat (~5 MiB per download) whatever the size.
+#: bodies larger than this are written and hashed on a helper thread (see diskpipe.py).
 PIPE_MIN_BYTES = 8 << 20
-PIPE_DEPTH = 4
-#: Start writing a big file's pages to disk every this many bytes, so the final fsync waits
-#: only for the tail instead of the whole file (Linux: fadvise DONTNEED on dirty pages
-#: starts asynchronous writeback without waiting; it also keeps a huge download from
-#: flooding the page cache).
-WRITEBACK_BYTES = 16 << 20
 PROGRESS_BYTES = 256 * 1024
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+)\s*$")
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -400,7 +394,7 @@ def _stream(
     """
     chunks = response.iter_raw() if _identity(response) else response.iter_bytes()
     left = None if expected is None else expected - state.written
-    pipe = _DiskPipe(out, state) if left is None or left > PIPE_MIN_BYTES else None
+    pipe = DiskPipe(out, state) if left is None or left > PIPE_MIN_BYTES else None
     pending: list[bytes] = []
     size = 0
     received = state.written  # handed to the file (or the pipe), not counting `pending`
@@ -415,7 +409,7 @@ def _stream(
         if pipe is not None:
             pipe.put(block)
         else:
-            _write_block(out, state, block)
+            write_block(out, state, block)
 
     try:
         for chunk in chunks:
@@ -451,62 +445,3 @@ def _stream(
         raise DownloadFailed(
             f"size mismatch: got {written} bytes but the result's file_size is {state.file_size}"
         )
-
-
-def _write_block(out: Any, state: _State, block: bytes) -> None:
-    view = memoryview(block)
-    while view:
-        view = view[out.write(view) :]
-    state.hasher.update(block)
-    state.written += len(block)
-
-
-class _DiskPipe:
-    """Write, hash and start writeback of blocks on a helper thread (big bodies).
-
-    A bounded queue keeps memory flat (at most ``PIPE_DEPTH`` blocks in flight). An error
-    on the helper thread (a full disk) is raised by the next :meth:`put` or by
-    :meth:`close`, which waits until every queued block is on the file.
-    """
-
-    def __init__(self, out: Any, state: _State) -> None:
-        import queue
-
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPE_DEPTH)
-        self._out, self._state = out, state
-        self._error: BaseException | None = None
-        self._synced = state.written
-        self._fadvise = getattr(os, "posix_fadvise", None)
-        self._thread = threading.Thread(target=self._run, name="genmedia-write", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        get = self._queue.get
-        while (block := get()) is not None:
-            if self._error is not None:
-                continue  # drain, so put() never blocks on a dead consumer
-            try:
-                _write_block(self._out, self._state, block)
-                self._writeback()
-            except BaseException as exc:
-                self._error = exc
-
-    def _writeback(self) -> None:
-        written = self._state.written
-        if self._fadvise is None or written - self._synced < 2 * WRITEBACK_BYTES:
-            return
-        # everything but the last window, whose pages may still be in the write path
-        end = written - WRITEBACK_BYTES
-        self._fadvise(self._out.fileno(), self._synced, end - self._synced, os.POSIX_FADV_DONTNEED)
-        self._synced = end
-
-    def put(self, block: bytes) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(block)
-
-    def close(self, *, raise_error: bool = True) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if raise_error and self._error is not None:
-            raise self._error

@@ -146,20 +146,49 @@ def _record_handle(
         input = request.input
     uploads = [unstructure(u) for u in request.uploads] if request is not None else None
     return _write(
-        ctx,
-        lambda j: j.record_job(
-            provider=handle.provider,
-            endpoint_id=handle.endpoint_id,
-            request_id=handle.request_id,
-            input=input or None,
-            uploads=uploads or None,
-            status_url=handle.status_url,
-            response_url=handle.response_url,
-            cancel_url=handle.cancel_url,
-            submitted_at=handle.submitted_at,
-            sandbox=ctx.sandbox_active if sandbox is None else sandbox,
-        ),
+        ctx, lambda j: _record(j, ctx, handle, input=input, uploads=uploads, sandbox=sandbox)
     )
+
+
+def _record(
+    j: Journal,
+    ctx: AppContext,
+    handle: JobHandle,
+    *,
+    input: Mapping[str, Any] | None = None,
+    uploads: list[Any] | None = None,
+    sandbox: bool | None = None,
+) -> int:
+    """Insert the job's row from its handle."""
+    return j.record_job(
+        provider=handle.provider,
+        endpoint_id=handle.endpoint_id,
+        request_id=handle.request_id,
+        input=input or None,
+        uploads=uploads or None,
+        status_url=handle.status_url,
+        response_url=handle.response_url,
+        cancel_url=handle.cancel_url,
+        submitted_at=handle.submitted_at,
+        sandbox=ctx.sandbox_active if sandbox is None else sandbox,
+    )
+
+
+def _update_or_record(
+    j: Journal,
+    ctx: AppContext,
+    handle: JobHandle,
+    changes: dict[str, Any],
+    *,
+    input: Mapping[str, Any] | None = None,
+) -> bool:
+    """Update the row; if the first write was lost, record the job now and update it."""
+    if j.update_status(handle.provider, handle.request_id, **changes):
+        return True
+    if j.get(handle.request_id) is None:
+        _record(j, ctx, handle, input=input)
+        return j.update_status(handle.provider, handle.request_id, **changes)
+    return False
 
 
 HOST_STATES = {"IN_QUEUE": "in_queue", "IN_PROGRESS": "in_progress"}
@@ -188,21 +217,7 @@ def job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext) -> None:
             "error": status.error,
             "error_type": status.error_type,
         }
-        if j.update_status(handle.provider, handle.request_id, **kwargs):
-            return True
-        if j.get(handle.request_id) is None:  # the first write was lost: record it now
-            j.record_job(
-                provider=handle.provider,
-                endpoint_id=handle.endpoint_id,
-                request_id=handle.request_id,
-                status_url=handle.status_url,
-                response_url=handle.response_url,
-                cancel_url=handle.cancel_url,
-                submitted_at=handle.submitted_at,
-                sandbox=ctx.sandbox_active,
-            )
-            return j.update_status(handle.provider, handle.request_id, **kwargs)
-        return False
+        return _update_or_record(j, ctx, handle, kwargs)
 
     _write(ctx, update)
 
@@ -239,23 +254,8 @@ def execute_failed(request: RunRequest, exc: BaseException, ctx: AppContext) -> 
     status, message, error_type = failure_state(exc)
 
     def update(j: Journal) -> bool:
-        kwargs: dict[str, Any] = {"status": status, "error": message, "error_type": error_type}
-        if j.update_status(handle.provider, handle.request_id, **kwargs):
-            return True
-        if j.get(handle.request_id) is None:
-            j.record_job(
-                provider=handle.provider,
-                endpoint_id=handle.endpoint_id,
-                request_id=handle.request_id,
-                input=request.input or None,
-                status_url=handle.status_url,
-                response_url=handle.response_url,
-                cancel_url=handle.cancel_url,
-                submitted_at=handle.submitted_at,
-                sandbox=ctx.sandbox_active,
-            )
-            return j.update_status(handle.provider, handle.request_id, **kwargs)
-        return False
+        changes = {"status": status, "error": message, "error_type": error_type}
+        return _update_or_record(j, ctx, handle, changes, input=request.input)
 
     _write(ctx, update)
 

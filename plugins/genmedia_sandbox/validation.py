@@ -42,6 +42,15 @@ def _fmt_enum(values: list[Any]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
+#: jsonschema bound → pydantic's error type, message words and ctx key.
+_BOUNDS = {
+    "maximum": ("less_than_equal", "less than or equal to", "le"),
+    "minimum": ("greater_than_equal", "greater than or equal to", "ge"),
+    "exclusiveMaximum": ("less_than", "less than", "lt"),
+    "exclusiveMinimum": ("greater_than", "greater than", "gt"),
+}
+
+
 def _pydantic_error(err: Any) -> dict[str, Any]:
     """One jsonschema ValidationError → one FastAPI-shaped error item."""
     from jsonschema.exceptions import best_match
@@ -58,30 +67,10 @@ def _pydantic_error(err: Any) -> dict[str, Any]:
         field = err.message.split("'")[1] if "'" in err.message else ""
         loc.append(field)
         typ, msg = "missing", "Field required"
-    elif kind == "maximum":
-        typ, msg, ctx = (
-            "less_than_equal",
-            f"Input should be less than or equal to {err.validator_value}",
-            {"le": err.validator_value},
-        )
-    elif kind == "minimum":
-        typ, msg, ctx = (
-            "greater_than_equal",
-            f"Input should be greater than or equal to {err.validator_value}",
-            {"ge": err.validator_value},
-        )
-    elif kind == "exclusiveMaximum":
-        typ, msg, ctx = (
-            "less_than",
-            f"Input should be less than {err.validator_value}",
-            {"lt": err.validator_value},
-        )
-    elif kind == "exclusiveMinimum":
-        typ, msg, ctx = (
-            "greater_than",
-            f"Input should be greater than {err.validator_value}",
-            {"gt": err.validator_value},
-        )
+    elif kind in _BOUNDS:
+        typ, words, key = _BOUNDS[kind]
+        msg = f"Input should be {words} {err.validator_value}"
+        ctx = {key: err.validator_value}
     elif kind == "enum":
         expected = _fmt_enum(list(err.validator_value))
         typ, msg, ctx = "enum", f"Input should be {expected}", {"expected": expected}

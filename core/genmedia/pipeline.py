@@ -69,13 +69,21 @@ def coerce_inputs(ctx: AppContext, request: RunRequest, schema: ModelSchema | No
             )
 
 
+def choose_provider(ctx: AppContext, request: RunRequest) -> Provider:
+    """``--provider NAME`` if given, else ``genmedia_resolve_provider``."""
+    if request.provider:
+        return ctx.provider(request.provider)
+    return ctx.resolve_provider(request.endpoint_id)
+
+
 def prepare(ctx: AppContext, request: RunRequest) -> tuple[Provider, ModelSchema | None]:
     """Everything before paying: provider, schema, typed and validated input."""
-    provider = (
-        ctx.provider(request.provider)
-        if request.provider
-        else ctx.resolve_provider(request.endpoint_id)
-    )
+    provider = choose_provider(ctx, request)
+    if not request.options.dry_run:
+        # A run that will be paid for needs credentials: say so before any request.
+        require = getattr(provider, "require_credentials", None)
+        if callable(require):
+            require()
     schema = load_schema(ctx, provider, request.endpoint_id)
     coerce_inputs(ctx, request, schema)
     ctx.pm.hook.genmedia_prepare_request(request=request, schema=schema, provider=provider, ctx=ctx)
@@ -238,16 +246,6 @@ def submit(ctx: AppContext, provider: Provider, request: RunRequest) -> JobHandl
 
 def run(ctx: AppContext, request: RunRequest) -> tuple[dict[str, Any], int]:
     """``genmedia run``: the JSON document to print and the exit code."""
-    if not request.options.dry_run:
-        # A run that will be paid for needs credentials: say so before any request.
-        chosen = (
-            ctx.provider(request.provider)
-            if request.provider
-            else ctx.resolve_provider(request.endpoint_id)
-        )
-        require = getattr(chosen, "require_credentials", None)
-        if callable(require):
-            require()
     provider, _schema = prepare(ctx, request)
     if request.options.dry_run:
         doc: dict[str, Any] = {

@@ -43,7 +43,7 @@ class LazyCommand(click.Command):
     ``genmedia --help`` lists every command with its short help; importing every command
     module for that would cost more than the rest of start-up. Register a stub instead::
 
-        cli.add_command(LazyCommand("assets", "genmedia_assets.commands:assets",
+        cli.add_command(LazyCommand("assets", "genmedia_fal.assets.commands:assets",
                                     "Browse and organise the fal Assets library."))
 
     ``target`` is ``"module:attribute"``; the attribute is a click command, or a function

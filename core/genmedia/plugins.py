@@ -33,7 +33,6 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("inputs", "genmedia_inputs.plugin"),
     ("fal", "genmedia_fal.plugin"),
     ("download", "genmedia_download.plugin"),
-    ("assets", "genmedia_assets.plugin"),
     ("sandbox", "genmedia_sandbox.plugin"),
     ("history", "genmedia_history.plugin"),
 )

@@ -44,6 +44,8 @@ HOSTS: dict[str, tuple[str, str]] = {
     "cdn": ("GENMEDIA_FAL_CDN_URL", "https://v3.fal.media"),
     "docs": ("GENMEDIA_FAL_DOCS_URL", "https://docs.fal.ai/mcp"),
 }
+#: fal's media storage hosts: a URL on one of them is already fal-hosted.
+MEDIA_HOSTS = frozenset({"fal.media", "v2.fal.media", "v3.fal.media", "v3b.fal.media"})
 NO_KEY_HINT = (
     "Set FAL_KEY (export FAL_KEY=<key id>:<key secret>, from https://fal.ai/dashboard/keys)\n"
     "or save it once with: genmedia setup"
@@ -155,6 +157,16 @@ class FalClient:
                 {"url": url.split("?", 1)[0], "hint": "GENMEDIA_FAL_QUEUE_URL sets the queue host"},
             )
         return self.auth()
+
+    def is_fal_media(self, url: str) -> bool:
+        """Whether ``url`` is already on fal's storage: a fal media host
+        (:data:`MEDIA_HOSTS`) or under the configured CDN base URL (so the emulator's
+        CDN counts too). Such URLs need no upload before fal uses them."""
+        from urllib.parse import urlsplit
+
+        if (urlsplit(url).hostname or "").lower() in MEDIA_HOSTS:
+            return True
+        return url.startswith(self.host("cdn").rstrip("/") + "/")
 
     # -- calls -----------------------------------------------------------------------------
 

@@ -14,11 +14,9 @@ from genmedia.cli import get_app
 
 
 def _fal(ctx: click.Context) -> Any:
-    from genmedia_fal.provider import FalProvider
+    from genmedia_fal.provider import fal_provider
 
-    app = get_app(ctx)
-    provider = app.providers.get("fal")
-    return provider if isinstance(provider, FalProvider) else FalProvider(app)
+    return fal_provider(get_app(ctx))
 
 
 def _split(values: tuple[str, ...]) -> list[str]:

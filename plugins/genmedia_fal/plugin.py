@@ -35,6 +35,13 @@ def genmedia_register_commands(cli: click.Group) -> None:
         ("setup", "Store the fal API key and output preferences in the config file."),
     ):
         cli.add_command(LazyCommand(name, f"genmedia_fal.commands:{name}", short_help))
+    cli.add_command(
+        LazyCommand(
+            "assets",
+            "genmedia_fal.assets.commands:assets",
+            "Browse, upload and organise the fal Assets library.",
+        )
+    )
 
 
 @hookimpl

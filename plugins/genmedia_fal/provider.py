@@ -96,3 +96,11 @@ class FalProvider:
 
     def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
         return self.queue.handle_for(endpoint_id, request_id)
+
+
+def fal_provider(app: AppContext) -> FalProvider:
+    """The registered fal provider, for fal's own commands (``pricing``, ``docs``,
+    ``assets``): its :class:`FalClient` carries the hosts, the key and the retries. When a
+    plugin has replaced the ``fal`` provider by one of its own, a fresh one is made."""
+    provider = app.providers.get("fal")
+    return provider if isinstance(provider, FalProvider) else FalProvider(app)

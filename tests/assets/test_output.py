@@ -46,7 +46,7 @@ def test_pretty_characters(lib):
 @pytest.mark.timeout(60)
 def test_command_modules_import_no_heavy_library():
     code = (
-        "import sys, genmedia_assets.plugin, genmedia_assets.commands;"
+        "import sys, genmedia_fal.plugin, genmedia_fal.assets.commands;"
         "print(sorted(m for m in ('httpx', 'cattrs', 'rich') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -55,7 +55,7 @@ def test_command_modules_import_no_heavy_library():
 
 def test_unknown_keys_survive_and_numbers_keep_their_type():
     from genmedia.serialization import unstructure
-    from genmedia_assets.models import AssetEnvelope, structure
+    from genmedia_fal.assets.models import AssetEnvelope, structure
 
     wire = {
         "asset": {
@@ -71,8 +71,8 @@ def test_unknown_keys_survive_and_numbers_keep_their_type():
 
 def test_malformed_response_is_a_remote_error():
     from genmedia import errors
-    from genmedia_assets.client import structure_response
-    from genmedia_assets.models import TagList
+    from genmedia_fal.assets.client import structure_response
+    from genmedia_fal.assets.models import TagList
 
     with pytest.raises(errors.RemoteError, match=r"Tag\.name: expected a string"):
         structure_response({"tags": [{"id": "t", "name": 5}]}, TagList, "GET", "/tags")

@@ -12,7 +12,7 @@ from genmedia import errors
 @pytest.fixture
 def fast_retries(monkeypatch):
     """Same number of attempts, (almost) no waiting between them."""
-    from genmedia_assets import client
+    from genmedia_fal.assets import client
 
     monkeypatch.setattr(client, "POLICY", client.RetryPolicy(attempts=4, base=0.01, cap=0.02))
 

@@ -95,7 +95,7 @@ def test_for_asset_with_no_live_record_is_empty(lib):
 
 
 def test_delete_asks_on_a_terminal(lib, monkeypatch):
-    from genmedia_assets.commands import common
+    from genmedia_fal.assets.commands import common
 
     tag = lib.tag("keep-me")
     monkeypatch.setattr(common, "stdin_is_tty", lambda app: True)

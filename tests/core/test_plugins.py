@@ -111,9 +111,9 @@ def test_disable_flag_blocks_before_import(site, tmp_path, cli, monkeypatch):
     marker = tmp_path / "marker"
     monkeypatch.setenv("GM_MARKER", str(marker))
     install_module(site, "gm-marker", "gm_marker", MARKER_SOURCE, "marker")
-    result = cli("--disable-plugin", "marker", "--disable-plugin", "assets", "plugins")
+    result = cli("--disable-plugin", "marker", "--disable-plugin", "download", "plugins")
     rows = {r["name"] for r in result.json}
-    assert "marker" not in rows and "assets" not in rows
+    assert "marker" not in rows and "download" not in rows
     assert not marker.exists()
     # without the flag the module is imported
     cli("plugins")

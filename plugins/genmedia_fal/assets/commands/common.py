@@ -17,7 +17,7 @@ import click
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia_assets.client import AssetsClient
+    from genmedia_fal.assets.client import AssetsClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,10 +159,12 @@ def with_client(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from genmedia.cli import get_app
-        from genmedia_assets.client import AssetsClient
+        from genmedia_fal.assets.client import AssetsClient
+        from genmedia_fal.provider import fal_provider
 
         app = get_app(click.get_current_context())
-        client = AssetsClient(app, idempotency_key=kwargs.pop("idempotency_key", None))
+        fal = fal_provider(app).client
+        client = AssetsClient(fal, idempotency_key=kwargs.pop("idempotency_key", None))
         return fn(app, client, *args, **kwargs)
 
     return wrapper
@@ -176,7 +178,7 @@ def emit(app: AppContext, doc: Any, pretty: Callable[[Any, Any], None] | None = 
 
 def call(client: AssetsClient, method: str, path: str, cls: type[Any], **kw: Any) -> Any:
     """One API call, its body structured as ``cls``."""
-    from genmedia_assets.client import structure_response
+    from genmedia_fal.assets.client import structure_response
 
     data = client.request(method, path, **kw)
     return structure_response(data, cls, method, path)

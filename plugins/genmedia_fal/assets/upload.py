@@ -1,8 +1,8 @@
 """``assets upload``: get a fal-hosted URL for a file or URL, and its asset type.
 
-- fal-hosted URLs (hosts ``fal.media``, ``v2.fal.media``, ``v3.fal.media``,
-  ``v3b.fal.media``, plus the configured CDN base URL, so the sandbox's CDN counts too)
-  are used as they are;
+- fal-hosted URLs (:meth:`genmedia_fal.client.FalClient.is_fal_media`: fal's media
+  hosts and the configured CDN base URL, so the sandbox's CDN counts too) are used as
+  they are;
 - local files and any other URL go through the storage provider
   (``get_app(ctx).default_provider().upload(source)``), with a progress bar on a terminal.
 
@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from genmedia import errors
-from genmedia_assets.models import MEDIA_TYPES
+from genmedia_fal.assets.models import MEDIA_TYPES
+from genmedia_fal.storage import is_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
+    from genmedia_fal.client import FalClient
 
-FAL_HOSTS = frozenset({"fal.media", "v2.fal.media", "v3.fal.media", "v3b.fal.media"})
-DEFAULT_CDN_URL = "https://v3.fal.media"
 THREE_D_EXTENSIONS = frozenset({".glb", ".gltf", ".obj", ".fbx", ".stl", ".ply", ".usdz"})
 EXTRA_TYPES = {
     ".webp": "image",
@@ -39,19 +39,6 @@ EXTRA_TYPES = {
     ".ogg": "audio",
     ".opus": "audio",
 }
-
-
-def is_url(value: str) -> bool:
-    return value.lower().startswith(("http://", "https://"))
-
-
-def is_fal_hosted(app: AppContext, url: str) -> bool:
-    """Whether ``url`` is already on fal's storage (or on the configured CDN)."""
-    parts = urlsplit(url)
-    if (parts.hostname or "").lower() in FAL_HOSTS:
-        return True
-    cdn = app.settings.host("cdn", env="GENMEDIA_FAL_CDN_URL", default=DEFAULT_CDN_URL)
-    return url.startswith(cdn.rstrip("/") + "/")
 
 
 def type_from_name(name: str) -> str | None:
@@ -104,12 +91,13 @@ def check_type(value: str) -> str:
 
 
 def prepare_upload(
-    app: AppContext, target: str, asset_type: str | None, provider_name: str | None
+    fal: FalClient, target: str, asset_type: str | None, provider_name: str | None
 ) -> tuple[str, str]:
     """The fal-hosted URL to register and its asset type (uploading when needed)."""
+    app: AppContext = fal.ctx
     kind = check_type(asset_type) if asset_type else type_from_name(target)
     if is_url(target):
-        if is_fal_hosted(app, target):
+        if fal.is_fal_media(target):
             return target, _require(kind)
     else:
         if not os.path.isfile(target):

@@ -1,4 +1,5 @@
-"""``assets collections list|create|get|update|delete|favorite|unfavorite|browse|add|remove``."""
+"""``assets collections list|create|update|browse|add|remove``; get, delete, favorite and
+unfavorite come from :mod:`.resources`."""
 
 from __future__ import annotations
 
@@ -6,22 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from genmedia_assets.commands.common import (
+from genmedia_fal.assets.commands.common import (
     call,
-    confirm_delete,
     emit,
     idempotency_option,
     option,
     resolve_target,
     target_options,
     with_client,
-    yes_option,
 )
-from genmedia_assets.commands.library import browse_options, run_browse
+from genmedia_fal.assets.commands.library import browse_options, run_browse
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia_assets.client import AssetsClient
+    from genmedia_fal.assets.client import AssetsClient
 
 _NOT_GIVEN: Any = object()
 
@@ -81,8 +80,8 @@ def collection_fields(fn: Any) -> Any:
 @with_client
 def list_collections(app: AppContext, client: AssetsClient, limit: int, offset: int) -> None:
     """List your collections."""
-    from genmedia_assets import render
-    from genmedia_assets.models import CollectionList
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import CollectionList
 
     query = {"limit": limit, "offset": offset}
     emit(app, call(client, "GET", "/collections", CollectionList, query=query), render.collections)
@@ -95,8 +94,8 @@ def list_collections(app: AppContext, client: AssetsClient, limit: int, offset: 
 def create(app: AppContext, client: AssetsClient, name: str, **fields: Any) -> None:
     """Create a collection called NAME (smart when --filters is given)."""
     from genmedia.types import MISSING
-    from genmedia_assets import render
-    from genmedia_assets.models import CollectionBody, CollectionEnvelope
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import CollectionBody, CollectionEnvelope
 
     filters = load_filters(fields["filters"])
     body = CollectionBody(
@@ -111,19 +110,6 @@ def create(app: AppContext, client: AssetsClient, name: str, **fields: Any) -> N
     emit(app, doc, render.collection)
 
 
-@collections.command("get")
-@click.argument("collection_id")
-@with_client
-def get(app: AppContext, client: AssetsClient, collection_id: str) -> None:
-    """Show one collection."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import CollectionEnvelope
-
-    doc = call(client, "GET", f"/collections/{seg(collection_id)}", CollectionEnvelope)
-    emit(app, doc, render.collection)
-
-
 @collections.command("update")
 @click.argument("collection_id")
 @option("name", help="New name.")
@@ -134,9 +120,9 @@ def update(
 ) -> None:
     """Change a collection: only the flags given are sent ("" clears a text field)."""
     from genmedia.types import MISSING
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import CollectionBody, CollectionEnvelope
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import CollectionBody, CollectionEnvelope
 
     filters = load_filters(fields["filters"])
     body = CollectionBody(
@@ -151,50 +137,13 @@ def update(
     emit(app, call(client, "PATCH", path, CollectionEnvelope, body=body), render.collection)
 
 
-@collections.command("delete")
-@click.argument("collection_id")
-@yes_option
-@idempotency_option
-@with_client
-def delete(app: AppContext, client: AssetsClient, collection_id: str, yes: bool) -> None:
-    """Delete a collection, not its assets (asks first on a terminal; else needs --yes)."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import DeletedOutput
-
-    confirm_delete(app, f"collection {collection_id}", yes)
-    client.send("DELETE", f"/collections/{seg(collection_id)}")
-    doc = DeletedOutput(collection_id=collection_id)
-    emit(app, doc, render.message("Deleted collection {collection_id}"))
-
-
-def _favorite_command(name: str) -> click.Command:
-    @collections.command(name, help=f"{name.capitalize()} a collection.")
-    @click.argument("collection_id")
-    @idempotency_option
-    @with_client
-    def command(app: AppContext, client: AssetsClient, collection_id: str) -> None:
-        from genmedia_assets import render
-        from genmedia_assets.client import seg
-        from genmedia_assets.models import CollectionEnvelope
-
-        path = f"/collections/{seg(collection_id)}/{name}"
-        emit(app, call(client, "POST", path, CollectionEnvelope), render.collection)
-
-    return command
-
-
-favorite = _favorite_command("favorite")
-unfavorite = _favorite_command("unfavorite")
-
-
 @collections.command("browse")
 @click.argument("collection_id")
 @browse_options(with_collection=False)
 @with_client
 def browse(app: AppContext, client: AssetsClient, collection_id: str, **params: Any) -> None:
     """Browse (and search) the assets of a collection; same flags as `assets browse`."""
-    from genmedia_assets.client import seg
+    from genmedia_fal.assets.client import seg
 
     path = f"/collections/{seg(collection_id)}/assets"
     run_browse(app, client, path, params, collection_id=collection_id)
@@ -213,9 +162,9 @@ def add(
     vector_id: str | None,
 ) -> None:
     """Add an asset to a manual (or character) collection."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import Success, Target
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import Success, Target
 
     target = Target(**resolve_target(request_id, vector_id))
     path = f"/collections/{seg(collection_id)}/assets"
@@ -237,9 +186,9 @@ def remove(
     vector_id: str | None,
 ) -> None:
     """Remove an asset from a collection (the asset stays in the library)."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import RemovedOutput, Target
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import RemovedOutput, Target
 
     target = resolve_target(request_id, vector_id)
     client.send("DELETE", f"/collections/{seg(collection_id)}/assets", Target(**target))

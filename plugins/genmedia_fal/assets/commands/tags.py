@@ -1,4 +1,5 @@
-"""``assets tags list|create|update|delete|for-asset|assign|unassign|set``."""
+"""``assets tags list|create|update|for-asset|assign|unassign|set``; delete comes from
+:mod:`.resources`."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from genmedia_assets.commands.common import (
+from genmedia_fal.assets.commands.common import (
     call,
-    confirm_delete,
     emit,
     flatten,
     idempotency_option,
@@ -17,12 +17,11 @@ from genmedia_assets.commands.common import (
     resolve_target,
     target_options,
     with_client,
-    yes_option,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia_assets.client import AssetsClient
+    from genmedia_fal.assets.client import AssetsClient
 
 
 @click.group("tags")
@@ -34,8 +33,8 @@ def tags() -> None:
 @with_client
 def list_tags(app: AppContext, client: AssetsClient) -> None:
     """List your tags."""
-    from genmedia_assets import render
-    from genmedia_assets.models import TagList
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import TagList
 
     emit(app, call(client, "GET", "/tags", TagList), render.tags)
 
@@ -46,8 +45,8 @@ def list_tags(app: AppContext, client: AssetsClient) -> None:
 @with_client
 def create(app: AppContext, client: AssetsClient, name: str) -> None:
     """Create a tag called NAME (1-50 characters)."""
-    from genmedia_assets import render
-    from genmedia_assets.models import TagBody, TagEnvelope
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import TagBody, TagEnvelope
 
     emit(app, call(client, "POST", "/tags", TagEnvelope, body=TagBody(name=name)), render.tag)
 
@@ -59,28 +58,12 @@ def create(app: AppContext, client: AssetsClient, name: str) -> None:
 @with_client
 def update(app: AppContext, client: AssetsClient, tag_id: str, name: str | None) -> None:
     """Rename the tag TAG_ID."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import TagBody, TagEnvelope
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import TagBody, TagEnvelope
 
     body = TagBody(name=name or None)
     emit(app, call(client, "PATCH", f"/tags/{seg(tag_id)}", TagEnvelope, body=body), render.tag)
-
-
-@tags.command("delete")
-@click.argument("tag_id")
-@yes_option
-@idempotency_option
-@with_client
-def delete(app: AppContext, client: AssetsClient, tag_id: str, yes: bool) -> None:
-    """Delete the tag TAG_ID (asks first on a terminal; else needs --yes)."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import DeletedOutput
-
-    confirm_delete(app, f"tag {tag_id}", yes)
-    client.send("DELETE", f"/tags/{seg(tag_id)}")
-    emit(app, DeletedOutput(tag_id=tag_id), render.message("Deleted tag {tag_id}"))
 
 
 @tags.command("for-asset")
@@ -88,9 +71,9 @@ def delete(app: AppContext, client: AssetsClient, tag_id: str, yes: bool) -> Non
 @with_client
 def for_asset(app: AppContext, client: AssetsClient, vector_id: str) -> None:
     """List the tags on the asset VECTOR_ID."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import TagList
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import TagList
 
     emit(app, call(client, "GET", f"/{seg(vector_id)}/tags", TagList), render.tags)
 
@@ -108,9 +91,9 @@ def assign(
     vector_id: str | None,
 ) -> None:
     """Put the tag TAG_ID on an asset."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import Success, Target
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import Success, Target
 
     target = Target(**resolve_target(request_id, vector_id))
     doc = call(client, "POST", f"/tags/{seg(tag_id)}/assign", Success, body=target)
@@ -130,9 +113,9 @@ def unassign(
     vector_id: str | None,
 ) -> None:
     """Take the tag TAG_ID off an asset."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import Target, UnassignedOutput
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import Target, UnassignedOutput
 
     target = resolve_target(request_id, vector_id)
     client.send("DELETE", f"/tags/{seg(tag_id)}/assign", Target(**target))
@@ -155,8 +138,8 @@ def set_tags(
     tag_id: tuple[list[str], ...],
 ) -> None:
     """Replace all the tags of an asset."""
-    from genmedia_assets import render
-    from genmedia_assets.models import TagList, TargetTags
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import TagList, TargetTags
 
     body = TargetTags(**resolve_target(request_id, vector_id), tag_ids=flatten(tag_id))
     emit(app, call(client, "PUT", "/tags", TagList, body=body), render.tags)

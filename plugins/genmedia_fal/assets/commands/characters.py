@@ -1,4 +1,5 @@
-"""``assets characters list|create|get|update|delete|favorite|unfavorite``."""
+"""``assets characters list|create|update``; get, delete, favorite and unfavorite come from
+:mod:`.resources`."""
 
 from __future__ import annotations
 
@@ -7,21 +8,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from genmedia_assets.commands.common import (
+from genmedia_fal.assets.commands.common import (
     ListValue,
     call,
-    confirm_delete,
     emit,
     flatten,
     idempotency_option,
     option,
     with_client,
-    yes_option,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia_assets.client import AssetsClient
+    from genmedia_fal.assets.client import AssetsClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,8 +74,8 @@ def list_characters(
     app: AppContext, client: AssetsClient, limit: int | None, offset: int | None
 ) -> None:
     """List your characters."""
-    from genmedia_assets import render
-    from genmedia_assets.models import CharacterList
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import CharacterList
 
     query = {"limit": limit, "offset": offset}
     emit(app, call(client, "GET", "/characters", CharacterList, query=query), render.characters)
@@ -100,8 +99,8 @@ def create(
     cover_image_url: str | None,
 ) -> None:
     """Create a character called NAME from 1-20 reference images."""
-    from genmedia_assets import render
-    from genmedia_assets.models import CharacterBody, CharacterEnvelope
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import CharacterBody, CharacterEnvelope
 
     body = CharacterBody(
         name=name,
@@ -111,19 +110,6 @@ def create(
         cover_image_url=cover_image_url or None,
     )
     doc = call(client, "POST", "/characters", CharacterEnvelope, body=body)
-    emit(app, doc, render.character)
-
-
-@characters.command("get")
-@click.argument("character_id")
-@with_client
-def get(app: AppContext, client: AssetsClient, character_id: str) -> None:
-    """Show one character."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import CharacterEnvelope
-
-    doc = call(client, "GET", f"/characters/{seg(character_id)}", CharacterEnvelope)
     emit(app, doc, render.character)
 
 
@@ -145,9 +131,9 @@ def update(
     cover_image_url: str | None,
 ) -> None:
     """Change a character: only the flags given are sent."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import CharacterBody, CharacterEnvelope
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import CharacterBody, CharacterEnvelope
 
     body = CharacterBody(
         name=name or None,
@@ -157,40 +143,3 @@ def update(
     )
     path = f"/characters/{seg(character_id)}"
     emit(app, call(client, "PATCH", path, CharacterEnvelope, body=body), render.character)
-
-
-@characters.command("delete")
-@click.argument("character_id")
-@yes_option
-@idempotency_option
-@with_client
-def delete(app: AppContext, client: AssetsClient, character_id: str, yes: bool) -> None:
-    """Delete a character (asks first on a terminal; else needs --yes)."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import DeletedOutput
-
-    confirm_delete(app, f"character {character_id}", yes)
-    client.send("DELETE", f"/characters/{seg(character_id)}")
-    doc = DeletedOutput(character_id=character_id)
-    emit(app, doc, render.message("Deleted character {character_id}"))
-
-
-def _favorite_command(name: str) -> click.Command:
-    @characters.command(name, help=f"{name.capitalize()} a character.")
-    @click.argument("character_id")
-    @idempotency_option
-    @with_client
-    def command(app: AppContext, client: AssetsClient, character_id: str) -> None:
-        from genmedia_assets import render
-        from genmedia_assets.client import seg
-        from genmedia_assets.models import CharacterEnvelope
-
-        path = f"/characters/{seg(character_id)}/{name}"
-        emit(app, call(client, "POST", path, CharacterEnvelope), render.character)
-
-    return command
-
-
-favorite = _favorite_command("favorite")
-unfavorite = _favorite_command("unfavorite")

@@ -1,4 +1,5 @@
-"""``assets browse|get|upload|update|delete|favorite|unfavorite``: the asset library itself."""
+"""``assets browse|upload|update``: the asset library itself; get, delete, favorite and
+unfavorite come from :mod:`.resources`."""
 
 from __future__ import annotations
 
@@ -7,27 +8,23 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from genmedia_assets.commands.common import (
+from genmedia_fal.assets.commands.common import (
     MEDIA_TYPES,
     SECTIONS,
     SOURCES,
     TAG_MODES,
     call,
-    confirm_delete,
     emit,
     flatten,
     idempotency_option,
     list_option,
     option,
-    resolve_target,
-    target_options,
     with_client,
-    yes_option,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia_assets.client import AssetsClient
+    from genmedia_fal.assets.client import AssetsClient
 
 #: Safety net for ``--all``: stop after this many pages even if the API says "more".
 MAX_PAGES = 1000
@@ -91,8 +88,8 @@ def run_browse(
     collection_id: str | None = None,
 ) -> None:
     """GET a browse page (or every page with ``--all``) and print upstream's envelope."""
-    from genmedia_assets import render
-    from genmedia_assets.models import BrowseOutput, BrowsePage
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import BrowseOutput, BrowsePage
 
     query = params["query"].strip() if params.get("query") is not None else None
     q: dict[str, Any] = {
@@ -151,18 +148,6 @@ def browse(app: AppContext, client: AssetsClient, **params: Any) -> None:
     run_browse(app, client, "", params)
 
 
-@click.command("get")
-@click.argument("vector_id")
-@with_client
-def get(app: AppContext, client: AssetsClient, vector_id: str) -> None:
-    """Show one asset by VECTOR_ID (an asset id works too)."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import AssetEnvelope
-
-    emit(app, call(client, "GET", f"/{seg(vector_id)}", AssetEnvelope), render.asset)
-
-
 @click.command("upload")
 @click.argument("target", metavar="FILE_OR_URL")
 @option("type", "asset_type", metavar="TYPE", help="image, video, audio or 3d (default: inferred).")
@@ -180,11 +165,13 @@ def upload(app: AppContext, client: AssetsClient, **params: Any) -> None:
     are. For media that came out of `genmedia run`, use its request_id with `favorite`,
     `collections add` or `characters create` instead.
     """
-    from genmedia_assets import render
-    from genmedia_assets.models import AssetEnvelope, UploadBody
-    from genmedia_assets.upload import prepare_upload
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.models import AssetEnvelope, UploadBody
+    from genmedia_fal.assets.upload import prepare_upload
 
-    url, kind = prepare_upload(app, params["target"], params["asset_type"], params["provider"])
+    url, kind = prepare_upload(
+        client.fal, params["target"], params["asset_type"], params["provider"]
+    )
     body = UploadBody(
         url=url,
         type=kind,
@@ -203,9 +190,9 @@ def upload(app: AppContext, client: AssetsClient, **params: Any) -> None:
 @with_client
 def update(app: AppContext, client: AssetsClient, asset_id: str, prompt: str) -> None:
     """Update the saved prompt of an uploaded asset (PATCH /assets/ASSET_ID)."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import AssetEnvelope, AssetUpdateBody
+    from genmedia_fal.assets import render
+    from genmedia_fal.assets.client import seg
+    from genmedia_fal.assets.models import AssetEnvelope, AssetUpdateBody
 
     doc = call(
         client, "PATCH", f"/{seg(asset_id)}", AssetEnvelope, body=AssetUpdateBody(prompt=prompt)
@@ -213,43 +200,4 @@ def update(app: AppContext, client: AssetsClient, asset_id: str, prompt: str) ->
     emit(app, doc, render.asset)
 
 
-@click.command("delete")
-@click.argument("asset_id")
-@yes_option
-@idempotency_option
-@with_client
-def delete(app: AppContext, client: AssetsClient, asset_id: str, yes: bool) -> None:
-    """Delete an asset from the library (asks first on a terminal; else needs --yes)."""
-    from genmedia_assets import render
-    from genmedia_assets.client import seg
-    from genmedia_assets.models import DeletedOutput
-
-    confirm_delete(app, f"asset {asset_id}", yes)
-    client.send("DELETE", f"/{seg(asset_id)}")
-    emit(app, DeletedOutput(asset_id=asset_id), render.message("Deleted asset {asset_id}"))
-
-
-def _favorite_command(name: str, path: str) -> click.Command:
-    verb = "Favorite" if name == "favorite" else "Unfavorite"
-
-    @click.command(name, help=f"{verb} an asset (exactly one of --vector_id / --request_id).")
-    @target_options
-    @idempotency_option
-    @with_client
-    def command(
-        app: AppContext, client: AssetsClient, request_id: str | None, vector_id: str | None
-    ) -> None:
-        from genmedia_assets import render
-        from genmedia_assets.models import FavoriteState, Target
-
-        target = Target(**resolve_target(request_id, vector_id))
-        doc = call(client, "POST", path, FavoriteState, body=target)
-        emit(app, doc, render.message("is_favorited: {is_favorited}"))
-
-    return command
-
-
-favorite = _favorite_command("favorite", "/favorite")
-unfavorite = _favorite_command("unfavorite", "/unfavorite")
-
-COMMANDS = (browse, get, upload, update, delete, favorite, unfavorite)
+COMMANDS = (browse, upload, update)

@@ -1,1 +1,0 @@
-"""genmedia built-in plugin: assets."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import struct
 import zlib
 
-import pytest
-
 from genmedia import errors
 
 
@@ -79,20 +77,6 @@ def test_missing_local_file(lib, tmp_path):
     assert lib.server.requests == []
 
 
-def _provider_ready() -> bool:
-    try:
-        from genmedia_fal.provider import FalProvider  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_fal_upload = pytest.mark.skipif(
-    not _provider_ready(), reason="needs the fal provider's storage upload (plugins/genmedia_fal)"
-)
-
-
-@needs_fal_upload
 def test_local_file_goes_to_storage_first(lib, tmp_path):
     data = png_bytes(5, 4)
     path = tmp_path / "portrait.png"
@@ -108,14 +92,12 @@ def test_local_file_goes_to_storage_first(lib, tmp_path):
     assert httpx.get(asset["url"]).content == data
 
 
-@needs_fal_upload
 def test_local_file_without_extension_is_sniffed(lib, tmp_path):
     path = tmp_path / "photo"
     path.write_bytes(png_bytes())
     assert lib.ok("assets", "upload", str(path))["asset"]["type"] == "image"
 
 
-@needs_fal_upload
 def test_non_fal_url_is_copied_to_storage(lib):
     source = lib.file_url("song.wav", "audio/wav")
     # same server, other spelling: not the configured CDN, so it counts as external

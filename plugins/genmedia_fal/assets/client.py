@@ -94,10 +94,6 @@ class AssetsClient:
         self.idempotency_key = idempotency_key or str(uuid.uuid4())
         self.base_url = fal.host("api") + "/assets"
 
-    def get(self, path: str, query: Mapping[str, QueryValue] | None = None) -> Any:
-        """GET ``/assets<path>``; returns the parsed JSON body."""
-        return self.request("GET", path, query=query)
-
     def send(self, method: str, path: str, body: Any = None) -> Any:
         """A mutating call with the invocation's Idempotency-Key; None for a 204."""
         return self.request(method, path, body=body)
@@ -110,6 +106,7 @@ class AssetsClient:
         query: Mapping[str, QueryValue] | None = None,
         body: Any = None,
     ) -> Any:
+        """One call to ``/assets<path>``; the parsed JSON body (None for a 204)."""
         from genmedia.serialization import unstructure
 
         method = method.upper()

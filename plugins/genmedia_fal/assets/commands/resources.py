@@ -155,8 +155,9 @@ def _delete(resource: Resource) -> click.Command:
         ident = params[arg]
         confirm_delete(app, f"{resource.noun} {ident}", yes)
         client.send("DELETE", _item_path(resource, ident))
+        deleted: dict[str, Any] = {arg: ident}  # {"deleted": true, "<arg>": ident}
         pretty = render.message(f"Deleted {resource.noun} {{{arg}}}")
-        emit(app, DeletedOutput(**{arg: ident}), pretty)
+        emit(app, DeletedOutput(**deleted), pretty)
 
     return delete
 

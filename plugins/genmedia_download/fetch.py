@@ -1,16 +1,22 @@
-"""Fetch one URL into ``<final>.part``: streaming, verified, resumable, never half-written.
+"""Fetch one URL into a private ``.part`` file: streaming, verified, resumable, never half-written.
 
-:func:`fetch` streams the body with the shared keep-alive client into a ``.part`` file in
-the destination directory (opened with ``O_NOFOLLOW``), hashing it with SHA-256 on the
-way, and checks the byte count against ``Content-Length``/``Content-Range`` and the
-result's ``file_size``. Resets, timeouts, short bodies and 429/5xx answers are retried
-with :func:`genmedia.http.retry_call` (``Retry-After`` honoured); when the server gave a
-strong validator, a retry resumes with ``Range`` + ``If-Range`` and accepts only a 206
-whose ``Content-Range`` continues exactly where the file stops (anything else restarts
-from zero). The ``.part`` file is deleted on any failure or cancellation, unless
-``keep_partial`` — then a ``<final>.part.json`` next to it records the validator so a
-later run resumes. :func:`genmedia_download.commit.commit` then moves the finished file to
-its final name.
+:func:`fetch` streams the body with the shared keep-alive client into a part file in the
+destination directory whose name is unique to this process and this file
+(``<final>.<random>.part``, see :func:`new_part_path`), created with ``O_EXCL`` and
+``O_NOFOLLOW``, so parallel genmedia processes writing into one directory never share a
+file. It hashes the body with SHA-256 on the way and checks the byte count against
+``Content-Length``/``Content-Range`` and the result's ``file_size``. Resets, timeouts,
+short bodies and 429/5xx answers are retried with :func:`genmedia.http.retry_call`
+(``Retry-After`` honoured); when the server gave a strong validator, a retry resumes with
+``Range`` + ``If-Range`` and accepts only a 206 whose ``Content-Range`` continues exactly
+where the file stops (anything else restarts from zero).
+
+The part file is deleted on any failure or interruption (any ``BaseException``), unless
+``keep_partial`` — then ``<part>.json`` beside it records the URL and the validator. A
+later fetch of the same URL into the same directory *adopts* such a kept partial: it
+renames it to its own part name (a rename is atomic, so of two processes racing for it
+exactly one wins; the loser starts from zero) and resumes it.
+:func:`genmedia_download.commit.commit` then moves the finished file to its final name.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import stat
 import sys
 import threading
 from collections.abc import Callable
@@ -45,7 +53,14 @@ WRITE_BYTES = 1 << 20
 PIPE_MIN_BYTES = 8 << 20
 PROGRESS_BYTES = 256 * 1024
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+)\s*$")
-_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_CREATE_FLAGS = _OPEN_FLAGS | os.O_CREAT | os.O_EXCL
+#: part names: at most this many bytes of the final name, then ``.<12 hex>.part``.
+PART_STEM_BYTES = 200
+PART_SUFFIX = ".part"
+META_SUFFIX = ".json"
+#: a kept partial's metadata is a few hundred bytes; anything bigger is not ours.
+MAX_META_BYTES = 64 * 1024
 
 
 class DownloadFailed(Exception):
@@ -66,6 +81,8 @@ class Fetched:
     sha256: str
     content_type: str | None
     head: bytes
+    #: (st_dev, st_ino) of the part file: the commit checks it links these very bytes.
+    identity: tuple[int, int] = (0, 0)
 
 
 @attrs.frozen
@@ -91,7 +108,27 @@ class _State:
 
 
 def meta_path(part: Path) -> Path:
-    return part.with_name(part.name + ".json")
+    return part.with_name(part.name + META_SUFFIX)
+
+
+def new_part_path(final: Path) -> Path:
+    """A part file name beside ``final`` that no other process or file will use.
+
+    ``<final name, cut to 200 bytes>.<12 random hex digits>.part``: unique to this process
+    and this file (the file is created with ``O_EXCL``, so even a collision of the random
+    part cannot make two downloads share it), and short enough that ``.json`` and a
+    temporary name still fit in 255 bytes.
+    """
+    from genmedia_download.naming import fit_name
+
+    stem = fit_name(final.name, PART_STEM_BYTES)
+    return final.with_name(f"{stem}.{secrets.token_hex(6)}{PART_SUFFIX}")
+
+
+def unlink_quietly(path: Path) -> None:
+    """Remove ``path`` if it is there; never raises (a missing file, a name too long …)."""
+    with contextlib.suppress(OSError, ValueError):
+        os.unlink(path)
 
 
 def retryable(exc: BaseException) -> bool:
@@ -118,8 +155,14 @@ def fetch(
     cancel = cancel or threading.Event()
     state = _State(url=url, file_size=file_size)
     fd = _open_part(part, state)
-    out = os.fdopen(fd, "r+b", buffering=0)
     try:
+        out = os.fdopen(fd, "r+b", buffering=0)
+    except BaseException:
+        os.close(fd)
+        _cleanup(part, state, keep_partial=False)
+        raise
+    try:
+        info = os.fstat(out.fileno())
         out.seek(state.written)
         _download(client, out, state, cancel, progress, policy, on_retry)
         out.flush()
@@ -127,17 +170,21 @@ def fetch(
     except BaseException as exc:
         out.close()
         _cleanup(part, state, keep_partial)
-        if isinstance(exc, (DownloadFailed, Cancelled, KeyboardInterrupt)):
-            raise
+        if isinstance(exc, (DownloadFailed, Cancelled)) or not isinstance(exc, Exception):
+            raise  # KeyboardInterrupt, SystemExit from a signal handler … after the cleanup
         if isinstance(exc, OSError):
             raise DownloadFailed(f"cannot write {part}: {exc.strerror or exc}") from None
         if isinstance(exc, httpx.HTTPError):
             raise DownloadFailed(_describe(exc, state)) from None
         raise
     out.close()
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(meta_path(part))
-    return Fetched(state.written, state.hasher.hexdigest(), state.content_type, state.head)
+    return Fetched(
+        state.written,
+        state.hasher.hexdigest(),
+        state.content_type,
+        state.head,
+        (info.st_dev, info.st_ino),
+    )
 
 
 def urlsplit_scheme(url: str) -> str:
@@ -156,31 +203,86 @@ def _describe(exc: BaseException, state: _State) -> str:
 
 
 def _open_part(part: Path, state: _State) -> int:
-    """Open ``part`` without following a symlink; resume from a kept partial if valid."""
+    """Create ``part`` exclusively, first adopting a kept partial of the same URL if any."""
+    saved = _adopt(part, state.url)
+    if saved is not None:
+        fd = _open_adopted(part, saved)
+        if fd is not None:
+            state.validator, state.total = saved.validator, saved.total
+            state.written = os.fstat(fd).st_size
+            try:
+                _rehash(fd, state)
+            except BaseException:
+                os.close(fd)
+                unlink_quietly(part)
+                raise
+            return fd
     try:
-        fd = os.open(part, _OPEN_FLAGS, 0o666)
+        return os.open(part, _CREATE_FLAGS, 0o666)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise DownloadFailed(f"refusing to follow a symlink at {part}") from None
+        if exc.errno in (errno.ELOOP, errno.EEXIST):
+            raise DownloadFailed(f"refusing to write through an existing {part}") from None
         raise DownloadFailed(f"cannot create {part}: {exc.strerror or exc}") from None
-    import stat
 
+
+def _open_adopted(part: Path, saved: PartialState) -> int | None:
+    """Open an adopted partial (now at ``part``); None (and it is gone) if it is unusable."""
+    try:
+        fd = os.open(part, _OPEN_FLAGS)
+    except OSError:  # a symlink planted there (ELOOP), or it vanished
+        unlink_quietly(part)
+        return None
     info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
-        os.close(fd)
-        raise DownloadFailed(f"refusing to write through {part}: not a plain regular file")
-    saved = _read_meta(part)
     if (
-        saved is not None
-        and saved.url == state.url
-        and info.st_size > 0
-        and (saved.total is None or info.st_size <= saved.total)
+        not stat.S_ISREG(info.st_mode)
+        or info.st_nlink > 1
+        or info.st_size <= 0
+        or (saved.total is not None and info.st_size > saved.total)
     ):
-        state.validator, state.total, state.written = saved.validator, saved.total, info.st_size
-        _rehash(fd, state)
-    else:
-        os.ftruncate(fd, 0)
+        os.close(fd)
+        unlink_quietly(part)  # never write through it: start a fresh file instead
+        return None
     return fd
+
+
+def _adopt(part: Path, url: str) -> PartialState | None:
+    """Claim the largest kept partial of ``url`` in ``part``'s directory by renaming it.
+
+    Kept partials are ``*.part`` files with a ``*.part.json`` beside them (only a run that
+    gave up with ``--keep-partial`` writes one; a part being written has none). The rename
+    is the claim: if another process renamed it first, ours fails and we try the next.
+    """
+    directory = part.parent
+    found: list[tuple[int, Path, Path, PartialState]] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return None
+    names = {entry.name for entry in entries}
+    for entry in entries:
+        if not entry.name.endswith(PART_SUFFIX + META_SUFFIX):
+            continue
+        meta = Path(entry.path)
+        kept_name = entry.name[: -len(META_SUFFIX)]
+        if kept_name not in names:
+            unlink_quietly(meta)  # its partial was adopted or removed: stale
+            continue
+        saved = _read_meta(meta)
+        if saved is None or saved.url != url:
+            continue
+        try:
+            size = os.lstat(directory / kept_name).st_size
+        except OSError:
+            continue
+        found.append((size, directory / kept_name, meta, saved))
+    for _size, kept, meta, saved in sorted(found, key=lambda f: f[0], reverse=True):
+        try:
+            os.rename(kept, part)
+        except OSError:
+            continue  # another process adopted it first
+        unlink_quietly(meta)
+        return saved
+    return None
 
 
 def _rehash(fd: int, state: _State) -> None:
@@ -196,31 +298,39 @@ def _rehash(fd: int, state: _State) -> None:
         left -= len(block)
 
 
-def _read_meta(part: Path) -> PartialState | None:
+def _read_meta(meta: Path) -> PartialState | None:
     from genmedia.serialization import structure
 
     try:
-        with open(meta_path(part), encoding="utf-8") as fh:
-            return structure(json.load(fh), PartialState)  # type: ignore[no-any-return]
+        fd = os.open(meta, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            text = fh.read(MAX_META_BYTES + 1)
+        if len(text) > MAX_META_BYTES:
+            return None
+        return structure(json.loads(text), PartialState)  # type: ignore[no-any-return]
     except Exception:
         return None
 
 
 def _cleanup(part: Path, state: _State, keep_partial: bool) -> None:
+    """After a failure: keep ``part`` plus its ``.json`` (resumable), or remove both.
+
+    Never raises: it runs while another exception (a signal's, a full disk's) propagates.
+    A ``.json`` that cannot be written (a full disk) leaves no temporary file behind, and
+    the partial goes too, since nothing could resume it.
+    """
     if keep_partial and state.written > 0 and state.validator:
+        from genmedia.files import atomic_write
         from genmedia.serialization import unstructure
 
         saved = PartialState(state.url, state.validator, state.total)
-        tmp = meta_path(part).with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(unstructure(saved)), encoding="utf-8")
-            os.replace(tmp, meta_path(part))
+            atomic_write(meta_path(part), json.dumps(unstructure(saved)), mode=0o600)
             return
-        except OSError:
+        except Exception:  # OSError (ENOSPC, ENAMETOOLONG …): remove, below
             pass
     for path in (part, meta_path(part)):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+        unlink_quietly(path)
 
 
 def _download(

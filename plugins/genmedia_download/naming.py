@@ -31,9 +31,18 @@ from genmedia.types import MediaRef
 
 PLACEHOLDERS = ("index", "name", "ext", "request_id", "endpoint", "seed")
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-#: the longest base name we write: leaves room for ``_9999`` and ``.part.json`` under 255.
+#: the longest value substituted for a placeholder (a source name, a request id …).
 MAX_BASE_BYTES = 200
+#: the longest final file name genmedia renders (extension kept), before a collision suffix:
+#: ``_9999`` plus the sidecar's ``.json`` plus its temporary name (``.NAME.json.XXXXXXXX.tmp``)
+#: still fit in the 255 bytes most file systems allow.
+MAX_NAME_BYTES = 224
+#: the longest directory name a template renders.
+MAX_DIR_BYTES = 255
 MAX_SUFFIX = 9999
+#: a name that already ends in a collision suffix (``images_1``): a further collision
+#: continues the count (``images_2``) instead of stacking (``images_1_1``).
+_SUFFIXED = re.compile(r"(.+)_([1-9][0-9]{0,3})")
 
 #: content type (or its subtype) → extension; upstream's MIME table plus a few aliases.
 MIME_EXT: dict[str, str] = {
@@ -188,6 +197,16 @@ def _truncate(text: str, limit: int) -> str:
     return text.encode()[:limit].decode(errors="ignore")
 
 
+def fit_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``name`` cut to ``limit`` UTF-8 bytes, keeping its extension (``aaa….png``)."""
+    return _truncate(name, limit) or "file"
+
+
+def unescape(text: str) -> str:
+    """``{{`` → ``{`` and ``}}`` → ``}`` (text without placeholders)."""
+    return _TOKEN.sub(lambda m: m.group(0)[0] if m.group(1) is None else m.group(0), text)
+
+
 def split_ext(base: str) -> tuple[str, str]:
     """``cat.PNG`` → ``("cat", "png")``; no dot → ``(base, "")``."""
     stem, dot, ext = base.rpartition(".")
@@ -291,12 +310,17 @@ class Namer:
         self._lock = threading.Lock()
         self._reserved: set[Path] = set()
         value = os.path.expanduser(self.template)
+        #: continue ``_N`` suffixes (``images_1`` → ``images_2``) unless the name holds
+        #: ``{index}``: ``img_1`` there is the second file, not a renamed first one.
+        self.continue_suffixes = True
         if has_placeholders(value):
             self.mode = "template"
-            literal = value[: _first_placeholder(value)]
+            # the root is the literal directory part, with ``{{``/``}}`` read as braces
+            literal = unescape(value[: _first_placeholder(value)])
             root = literal.rpartition("/")[0] if "/" in literal else "."
             self.root = self._abs(root or "/")
-        elif value.endswith(("/", "\\")) or (self.cwd / value).is_dir():
+            self.continue_suffixes = "{index}" not in value.rpartition("/")[2]
+        elif (value := unescape(value)).endswith(("/", "\\")) or (self.cwd / value).is_dir():
             self.mode = "dir"
             self.root = self._abs(value)
         else:
@@ -315,7 +339,7 @@ class Namer:
         if self.mode == "dir":
 
             def render(e: str) -> Path:
-                return self.root / (f"{stem}.{e}" if e else stem)
+                return self.root / fit_name(f"{stem}.{e}" if e else stem)
 
             derived = True
         elif self.mode == "template":
@@ -328,11 +352,12 @@ class Namer:
             }
 
             def render(e: str) -> Path:
-                return self._abs(expand(self._value, {**values, "ext": e}))
+                return self._fit(self._abs(expand(self._value, {**values, "ext": e})))
 
             derived = "{ext}" in self._value
         else:
             path = self._abs(self._value)
+            path = path.with_name(fit_name(path.name))
 
             def render(e: str) -> Path:
                 return path
@@ -340,17 +365,34 @@ class Namer:
             derived = False
         return Target(ref, self.reserve(render(ext)), derived, render)
 
+    def _fit(self, path: Path) -> Path:
+        """Cut the rendered components below the root to what a file system allows."""
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return path.with_name(fit_name(path.name))
+        parts = [_truncate(p, MAX_DIR_BYTES) or "_" for p in rel.parts[:-1]]
+        return self.root.joinpath(*parts, fit_name(rel.name))
+
     def reserve(self, path: Path) -> Path:
-        """``path``, or the first free ``<stem>_N<ext>`` beside it; marks it as taken."""
+        """``path``, or the next free ``<stem>_N<ext>`` beside it; marks it as taken.
+
+        A stem that already ends in ``_N`` continues from ``N + 1`` (``images_1`` taken →
+        ``images_2``), so reruns never stack suffixes (no ``images_1_1``).
+        """
         with self._lock:
             stem, ext = os.path.splitext(path.name)
-            for n in range(MAX_SUFFIX + 1):
+            first = 1
+            match = _SUFFIXED.fullmatch(stem) if self.continue_suffixes else None
+            if match is not None:
+                stem, first = match.group(1), int(match.group(2)) + 1
+            for n in (0, *range(first, MAX_SUFFIX + 1)):
                 candidate = path if n == 0 else path.with_name(f"{stem}_{n}{ext}")
                 if candidate in self._reserved or self._taken_on_disk(candidate):
                     continue
                 self._reserved.add(candidate)
                 return candidate
-        raise NamingError(f"no free name for {path} (tried _1 to _{MAX_SUFFIX})")
+        raise NamingError(f"no free name for {path} (tried up to _{MAX_SUFFIX})")
 
     def _taken_on_disk(self, path: Path) -> bool:
         if os.path.isdir(path):

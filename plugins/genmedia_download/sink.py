@@ -7,9 +7,12 @@ returned its outputs), plus ``"download_failures"`` and ``"exit_code": 9`` when 
 could not be saved.
 
 Workers are daemon threads pulling from one queue, sharing the process's keep-alive
-client. Ctrl-C arrives in the main thread: it stops the workers (each deletes its own
-``.part`` between two chunks), waits a moment, deletes whatever ``.part`` a stuck worker
-still owns, and re-raises so the core exits 130.
+client. Each file is written to a part file of its own (unique to this process and this
+file) and committed under a final name claimed at commit time, so several genmedia
+processes can download into one directory at once. Ctrl-C — or any other exception in
+the main thread, such as the ``SystemExit`` a SIGTERM/SIGHUP handler raises — stops the
+workers (each deletes its own part file between two chunks), waits a moment, deletes
+whatever part file a stuck worker still owns, and re-raises so the core exits as it must.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from genmedia.types import RunResult, SavedFile, SaveFailure
 
 from . import fetch as fetching
 from .commit import commit
-from .fetch import Cancelled, DownloadFailed, fetch, meta_path
+from .fetch import Cancelled, DownloadFailed, fetch, meta_path, new_part_path, unlink_quietly
 from .naming import Namer, NamingError, Target, corrected_ext, sniff, split_ext
 
 DEFAULT_CONCURRENCY = 4
@@ -185,7 +188,7 @@ def _run_jobs(
             namer.check_inside(path)
         except OSError as exc:
             raise DownloadFailed(f"cannot create {path.parent}: {exc.strerror or exc}") from None
-        job.part = path.with_name(path.name + ".part")
+        job.part = new_part_path(path)
 
         def on_retry(attempt: int, delay: float, reason: str) -> None:
             if verbose:
@@ -216,7 +219,9 @@ def _run_jobs(
             with commit_lock:
                 if cancel.is_set():
                     raise Cancelled()
-                while not commit(job.part, final, overwrite=overwrite):
+                # the final name is claimed here, against other processes too: a name
+                # taken since planning gets the next free suffix
+                while not commit(job.part, final, overwrite=overwrite, identity=fetched.identity):
                     final = namer.reserve(final)
                 job.part = None
         except BaseException:
@@ -258,18 +263,22 @@ def _run_jobs(
             for _ in jobs:
                 while not finished.acquire(timeout=0.2):
                     pass
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Ctrl-C, SystemExit from a SIGTERM/SIGHUP handler, …
         with commit_lock:
             cancel.set()
         _stop(threads, jobs, keep_partial)
-        kept = "partial files kept as .part" if keep_partial else "no partial file left behind"
-        again = f"--download {shlex.quote(template)}" + (" --keep-partial" if keep_partial else "")
-        ctx.warn(
-            f"interrupted while downloading the outputs of request {result.request_id} "
-            f"({kept}); fetch them with: "
-            f"genmedia status {result.endpoint_id} {result.request_id} {again}",
-            once=False,
-        )
+        if not isinstance(exc, Exception):
+            kept = "partial files kept as .part" if keep_partial else "no partial file left behind"
+            again = f"--download {shlex.quote(template)}" + (
+                " --keep-partial" if keep_partial else ""
+            )
+            with contextlib.suppress(Exception):
+                ctx.warn(
+                    f"interrupted while downloading the outputs of request {result.request_id} "
+                    f"({kept}); fetch them with: "
+                    f"genmedia status {result.endpoint_id} {result.request_id} {again}",
+                    once=False,
+                )
         raise
 
 
@@ -278,16 +287,17 @@ def _stop(threads: list[threading.Thread], jobs: list[_Job], keep_partial: bool)
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     for job in jobs:  # a worker stuck in a read: its file goes now, the thread dies with us
-        if job.part is not None:
-            _remove(job.part, keep=keep_partial)
+        part = job.part
+        if part is not None:
+            # kept only when it is resumable (its .json written); else it would be an orphan
+            _remove(part, keep=keep_partial and os.path.lexists(meta_path(part)))
 
 
 def _remove(part: Path, *, keep: bool) -> None:
     if keep:
         return
     for path in (part, meta_path(part)):
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        unlink_quietly(path)
 
 
 def _message(exc: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from genmedia.context import AppContext
 
-from .conftest import PNG, blob, jail
+from .conftest import PNG, blob, jail, listing
 
 
 @pytest.mark.parametrize(
@@ -97,16 +98,22 @@ def test_dangling_symlink_counts_as_taken(fal_sandbox, put, result_for, finish, 
     assert not (tmp_path / "does-not-exist").exists()
 
 
-def test_symlink_at_part_path_is_refused(fal_sandbox, put, result_for, finish, workdir, tmp_path):
+@pytest.mark.parametrize("kept_name", ["cat.png.part", "cat.png.0123456789ab.part"])
+def test_symlink_planted_as_a_kept_partial_is_never_written_through(
+    fal_sandbox, put, result_for, finish, workdir, tmp_path, kept_name
+):
+    """A symlink dressed up as a resumable partial of this very URL is dropped, not used."""
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
-    (workdir / "cat.png.part").symlink_to(victim)
     url = put(PNG, "cat.png", "image/png")
-    out = finish(result_for([{"url": url}]), download="./")
-    assert out.exit_code == 9
-    assert "symlink" in out.failures[0]["error"]
+    (workdir / kept_name).symlink_to(victim)
+    meta = {"url": url, "validator": '"x"', "total": len(PNG)}
+    (workdir / f"{kept_name}.json").write_text(json.dumps(meta))
+    out = finish(result_for([{"url": url}]), download="./", keep_partial=True)
+    assert out.exit_code == 0, out
+    assert Path(out.saved[0]["path"]).read_bytes() == PNG
     assert victim.read_text() == "keep me"
-    assert not (workdir / "cat.png").exists()
+    assert listing(workdir) == ["cat.png"]  # the planted link and its .json are gone
 
 
 def test_the_key_never_reaches_the_cdn(fal_sandbox, put, result_for, finish, workdir):

@@ -257,8 +257,8 @@ runpy.run_module("genmedia", run_name="__main__")
 def test_system_exit_from_a_signal_handler_cleans_up(fal_sandbox, tmp_path, workdir, keep_partial):
     from genmedia_sandbox.pytest_plugin import sandbox_environment
 
-    fal_sandbox.add_fault(role="queue", method="POST", kind="large_output", size=MIB, count=1)
-    fal_sandbox.add_fault(role="cdn", path="/files/*", kind="slow_body", bytes_per_s=20_000)
+    # slow enough that even the small images are still arriving when the signal comes
+    fal_sandbox.add_fault(role="cdn", path="/files/*", kind="slow_body", bytes_per_s=4000)
     args = ["run", SCHNELL, "--prompt", "a cat", "--num_images", "3", "--download", "out/"]
     args += ["--keep-partial"] if keep_partial else []
     env = {**os.environ, **sandbox_environment(fal_sandbox, tmp_path)}

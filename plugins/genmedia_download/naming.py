@@ -320,12 +320,14 @@ class Namer:
             root = literal.rpartition("/")[0] if "/" in literal else "."
             self.root = self._abs(root or "/")
             self.continue_suffixes = "{index}" not in value.rpartition("/")[2]
-        elif (value := unescape(value)).endswith(("/", "\\")) or (self.cwd / value).is_dir():
-            self.mode = "dir"
-            self.root = self._abs(value)
         else:
-            self.mode = "file"
-            self.root = self._abs(value).parent
+            value = unescape(value)  # no placeholders: ``{{``/``}}`` are still braces
+            if value.endswith(("/", "\\")) or (self.cwd / value).is_dir():
+                self.mode = "dir"
+                self.root = self._abs(value)
+            else:
+                self.mode = "file"
+                self.root = self._abs(value).parent
         self._value = value
 
     def _abs(self, path: str) -> Path:

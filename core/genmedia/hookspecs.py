@@ -3,7 +3,7 @@
 Implementations are marked with :data:`genmedia.hookimpl` and take only the parameters they
 need (pluggy passes arguments by name). Never give an implementation's parameters default
 values. Built-in plugins are registered first, in this order: ``inputs``, ``fal``,
-``download``, ``assets``, ``sandbox``, ``history``; then third-party entry points (group
+``download``, ``sandbox``, ``history``, ``gallery``; then third-party entry points (group
 ``genmedia``). pluggy calls 1:N hooks in LIFO registration order, so third-party
 implementations run before built-ins unless they ask for ``trylast``; the core's fallbacks
 are ``trylast``.
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from genmedia.config import Settings
     from genmedia.context import AppContext
+    from genmedia.records import RunQuery, RunRecord
     from genmedia.types import (
         ErrorReport,
         FieldSchema,
@@ -140,6 +141,23 @@ def genmedia_find_job(reference: str, ctx: AppContext) -> JobHandle | None:
     remembers jobs; the built-in ``history`` journal answers, and another store could.
 
     Semantics: firstresult. With no answer the command asks for ``ENDPOINT REQUEST_ID``.
+    """
+
+
+@hookspec(firstresult=True)
+def genmedia_list_runs(query: RunQuery, ctx: AppContext) -> Sequence[RunRecord] | None:
+    """List remembered runs, newest first.
+
+    :param query: the :class:`genmedia.records.RunQuery` filters (endpoint, statuses,
+        since, prompt text, batch id, limit).
+    :returns: :class:`genmedia.records.RunRecord` objects (input, result, saved files), or
+        None when this plugin keeps no runs.
+
+    Why a hook: a plugin that shows or exports past runs (the built-in ``gallery``) must
+    not import the plugin that stores them; the built-in ``history`` journal answers, and
+    another store could.
+
+    Semantics: firstresult. With no answer there are no runs (an empty list).
     """
 
 

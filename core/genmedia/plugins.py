@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("download", "genmedia_download.plugin"),
     ("sandbox", "genmedia_sandbox.plugin"),
     ("history", "genmedia_history.plugin"),
+    ("gallery", "genmedia_gallery.plugin"),
 )
 
 #: The core's own hook implementations (fallbacks, built-in commands); cannot be disabled.

@@ -6,9 +6,7 @@ standard library only at module level.
 
 from __future__ import annotations
 
-import re
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -40,46 +38,12 @@ def history() -> None:
 
 # --------------------------------------------------------------------------- parsing
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|week|weeks)\s*$")
-_UNIT_SECONDS = {
-    "s": 1,
-    "sec": 1,
-    "m": 60,
-    "min": 60,
-    "h": 3600,
-    "hr": 3600,
-    "d": 86400,
-    "day": 86400,
-    "days": 86400,
-    "w": 604800,
-    "week": 604800,
-    "weeks": 604800,
-}
-
 
 def parse_since(value: str, *, now: float | None = None) -> float:
-    """``30m``, ``2h``, ``7d``, ``1w``, ``today``, ``yesterday``, an ISO date or date-time
-    (local time unless it names a zone) → Unix seconds."""
-    from genmedia import errors
+    """``--since`` → Unix seconds (the core's public reading, shared with other plugins)."""
+    from genmedia.records import parse_since as parse
 
-    now = time.time() if now is None else now
-    text = value.strip().lower()
-    m = _DURATION.match(text)
-    if m:
-        return now - float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-    if text in ("today", "yesterday"):
-        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        if text == "yesterday":
-            midnight -= timedelta(days=1)
-        return midnight.timestamp()
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise errors.UsageError(
-            f"Invalid --since: {value!r}",
-            {"hint": "a duration (30m, 2h, 7d, 1w), today, yesterday or an ISO date/time"},
-        ) from None
-    return moment.timestamp()
+    return parse(value, now=now)
 
 
 def iso(ts: float | None) -> str | None:

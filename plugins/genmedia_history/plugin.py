@@ -15,6 +15,7 @@ from genmedia import hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
+    from genmedia.records import RunQuery, RunRecord
     from genmedia.types import ErrorReport, JobHandle, JobStatus, Provider, RunRequest, RunResult
 
 
@@ -115,3 +116,10 @@ def genmedia_find_job(reference: str, ctx: AppContext) -> JobHandle | None:
     from genmedia_history import recorder
 
     return recorder.find_job(reference, ctx)
+
+
+@hookimpl
+def genmedia_list_runs(query: RunQuery, ctx: AppContext) -> list[RunRecord] | None:
+    from genmedia_history.runs import list_runs
+
+    return list_runs(query, ctx)

@@ -1,0 +1,102 @@
+"""Past runs as a run store hands them to other plugins (public; see ``genmedia_list_runs``).
+
+A plugin that remembers runs (the built-in ``history`` journal) answers
+``genmedia_list_runs`` with :class:`RunRecord` objects; a plugin that shows or exports
+runs (the built-in ``gallery``) asks for them with a :class:`RunQuery`, without importing
+the store. :func:`parse_since` is the one reading of ``--since`` values.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class RunQuery:
+    """Which runs to list; every filter that is set must match.
+
+    ``endpoint``: an endpoint id, a prefix (``fal-ai/flux`` matches ``fal-ai/flux/dev``)
+    or a glob (``*``, ``?``, ``[``). ``statuses``: the store's states (``pending`` meaning
+    every unfinished one). ``since``: Unix seconds. ``text``: words that must all occur in
+    the prompt. ``batch``: a batch id. ``limit``: at most this many, newest first (None:
+    all).
+    """
+
+    endpoint: str | None = None
+    statuses: tuple[str, ...] = ()
+    since: float | None = None
+    text: str | None = None
+    batch: str | None = None
+    limit: int | None = None
+
+
+@attrs.frozen
+class RunFile:
+    """A file saved from a run's result (by an output sink such as ``--download``)."""
+
+    path: str
+    url: str
+    json_path: str | None = None
+    size_bytes: int | None = None
+    content_type: str | None = None
+    sha256: str | None = None
+
+
+@attrs.frozen
+class RunRecord:
+    """One remembered run: what was asked, what came of it, what was saved.
+
+    ``status`` is the store's state (``completed``, ``failed``, ``cancelled`` or an
+    unfinished one); times are Unix seconds; ``result`` is the model's output JSON when
+    the run completed; ``sandbox`` is true for runs against an emulator.
+    """
+
+    provider: str
+    endpoint_id: str
+    request_id: str
+    status: str
+    submitted_at: float
+    completed_at: float | None = None
+    prompt: str | None = None
+    input: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    files: list[RunFile] = attrs.field(factory=list)
+    sandbox: bool = False
+    batch: str | None = None
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|week|weeks)\s*$")
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}
+_UNIT_SECONDS.update({"d": 86400, "day": 86400, "days": 86400})
+_UNIT_SECONDS.update({"w": 604800, "week": 604800, "weeks": 604800})
+
+
+def parse_since(value: str, *, now: float | None = None) -> float:
+    """``30m``, ``2h``, ``7d``, ``1w``, ``today``, ``yesterday``, an ISO date or date-time
+    (local time unless it names a zone) → Unix seconds; a :class:`UsageError` otherwise."""
+    from genmedia import errors
+
+    now = time.time() if now is None else now
+    text = value.strip().lower()
+    m = _DURATION.match(text)
+    if m:
+        return now - float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if text in ("today", "yesterday"):
+        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        if text == "yesterday":
+            midnight -= timedelta(days=1)
+        return midnight.timestamp()
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.UsageError(
+            f"Invalid --since: {value!r}",
+            {"hint": "a duration (30m, 2h, 7d, 1w), today, yesterday or an ISO date/time"},
+        ) from None
+    return moment.timestamp()

@@ -174,7 +174,13 @@ def page(cards: Sequence[Card], *, title: str, generated: str) -> str:
 </head>
 <body>
 <header>
+<div class="top">
 <h1>{esc(title)}<small>{len(cards)} runs · built {esc(generated)}</small></h1>
+<div class="tabs">
+<button id="tab-all" type="button" aria-pressed="true">All runs</button>
+<button id="tab-compare" type="button" aria-pressed="false">Side by side</button>
+</div>
+</div>
 <div class="toolbar" role="search">
 <input id="q" type="search" placeholder="Search prompts, models, request ids" aria-label="Search">
 <select id="model" aria-label="Model">{_options(models, "all models")}</select>
@@ -182,8 +188,6 @@ def page(cards: Sequence[Card], *, title: str, generated: str) -> str:
 <select id="status" aria-label="Status">{_options(STATUSES, "any status")}</select>
 <label>from <input id="from" type="date" aria-label="From date"></label>
 <label>to <input id="to" type="date" aria-label="To date"></label>
-<button id="tab-all" type="button" aria-pressed="true">All runs</button>
-<button id="tab-compare" type="button" aria-pressed="false">Side by side</button>
 <span id="count" aria-live="polite"></span>
 </div>
 </header>

@@ -19,6 +19,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
     from genmedia.records import RunQuery
 
+from genmedia_gallery.paths import default_out_dir
+
+__all__ = ["INDEX", "MANIFEST", "BuildReport", "build", "default_out_dir", "read_manifest"]
+
 INDEX = "index.html"
 MANIFEST = "gallery.json"
 TITLE = "genmedia gallery"
@@ -36,24 +40,27 @@ class BuildReport:
     local_files: int
     remote_files: int
     compare_groups: int
+    #: runs with a cost estimate; with ``--costs``, how many could not be estimated.
+    costs_known: int = 0
+    costs_unavailable: int | None = None
 
 
-def default_out_dir(ctx: AppContext) -> Path:
-    """Config ``plugins.gallery.out``, else ``<data dir>/gallery``."""
-    configured = ctx.settings.plugin_config("gallery").get("out")
-    if configured:
-        return Path(str(configured)).expanduser()
-    return ctx.settings.data_dir / "gallery"
-
-
-def build(ctx: AppContext, query: RunQuery, out_dir: Path) -> BuildReport:
+def build(
+    ctx: AppContext, query: RunQuery, out_dir: Path, *, estimate_costs: bool = False
+) -> BuildReport:
+    """Build the gallery; ``estimate_costs`` asks providers for the runs' unknown costs."""
     from genmedia.files import atomic_write
+    from genmedia_gallery import costs
     from genmedia_gallery.cards import make_cards
     from genmedia_gallery.render import page
 
     out_dir = out_dir.expanduser().absolute()
     records = ctx.pm.hook.genmedia_list_runs(query=query, ctx=ctx) or []
-    cards = make_cards(records, out_dir)
+    known = costs.load(out_dir)
+    unavailable = None
+    if estimate_costs:
+        known, unavailable = costs.estimate_missing(ctx, records, known)
+    cards = [attrs.evolve(c, cost=known.get(c.request_id)) for c in make_cards(records, out_dir)]
     generated = time.strftime("%Y-%m-%d %H:%M")
     html = page(cards, title=TITLE, generated=generated)
     local = sorted({m.path for c in cards for m in c.media if m.path})
@@ -65,6 +72,8 @@ def build(ctx: AppContext, query: RunQuery, out_dir: Path) -> BuildReport:
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        if estimate_costs:
+            costs.save(out_dir, known)
         atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=1) + "\n", mode=0o600)
         atomic_write(out_dir / INDEX, html, mode=0o600)
     except OSError as exc:
@@ -84,6 +93,8 @@ def build(ctx: AppContext, query: RunQuery, out_dir: Path) -> BuildReport:
         local_files=sum(1 for m in media if m.local),
         remote_files=sum(1 for m in media if not m.local),
         compare_groups=len({c.group for c in cards if c.group}),
+        costs_known=sum(1 for c in cards if c.cost),
+        costs_unavailable=unavailable,
     )
 
 

@@ -69,6 +69,11 @@ def _out(app: AppContext, out: Path | None) -> Path:
     show_default=True,
     help="At most this many runs, newest first (0 = all).",
 )
+@click.option(
+    "--costs",
+    is_flag=True,
+    help="Ask each run's provider for a cost estimate (network; kept for later builds).",
+)
 @click.pass_context
 def build_command(
     ctx: click.Context,
@@ -79,6 +84,7 @@ def build_command(
     batch: str | None,
     statuses: tuple[str, ...],
     limit: int,
+    costs: bool,
 ) -> None:
     """Write the gallery: index.html (self-contained, works from file://) and gallery.json."""
     from genmedia.cli import get_app
@@ -95,7 +101,7 @@ def build_command(
         batch=batch,
         limit=limit or None,
     )
-    report = build(app, query, _out(app, out))
+    report = build(app, query, _out(app, out), estimate_costs=costs)
     emit(app, report, pretty=_render_build)
 
 
@@ -133,11 +139,16 @@ def open_command(ctx: click.Context, out: Path | None, print_only: bool) -> None
     if not index.is_file():
         build(app, RunQuery(limit=DEFAULT_LIMIT), out_dir)
         built = True
-    doc = {"path": str(index), "url": index.as_uri(), "built": built, "opened": False}
+    doc: dict[str, Any] = {
+        "path": str(index),
+        "url": index.as_uri(),
+        "built": built,
+        "opened": False,
+    }
     if not print_only and not app.json_mode:
         import webbrowser
 
-        doc["opened"] = bool(webbrowser.open(doc["url"]))
+        doc["opened"] = bool(webbrowser.open(index.as_uri()))
     emit(
         app,
         doc,

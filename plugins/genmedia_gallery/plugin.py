@@ -34,11 +34,16 @@ def genmedia_register_commands(cli: click.Group) -> None:
 def genmedia_handle_result(
     result: RunResult, options: Mapping[str, Any], ctx: AppContext
 ) -> Mapping[str, Any] | None:
-    """With ``plugins.gallery.auto_refresh = true``, rebuild the gallery in the background.
+    """With ``plugins.gallery.auto_refresh = true``, rebuild the gallery in the background
+    (``GENMEDIA_NO_GALLERY=1`` turns it off for one process).
 
     ``trylast`` and registered after ``history``: the journal row is complete by now.
     """
     if ctx.settings.plugin_config("gallery").get("auto_refresh") is not True:
+        return None
+    import os
+
+    if os.environ.get("GENMEDIA_NO_GALLERY", "").strip().lower() in ("1", "true", "yes", "on"):
         return None
     from genmedia_gallery.refresh import refresh_in_background
 

@@ -25,7 +25,7 @@ def esc(value: object) -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files("genmedia_gallery").joinpath("static", name).read_text("utf-8")
+    return (resources.files("genmedia_gallery") / "static" / name).read_text("utf-8")
 
 
 def _bytes(n: int | None) -> str | None:
@@ -39,9 +39,12 @@ def _bytes(n: int | None) -> str | None:
     return None
 
 
+_EXPIRING = '<span class="badge expiring" title="remote URL: may expire">remote · may expire</span>'
+
+
 def _media_html(m: Media, alt: str) -> str:
     href = esc(m.href)
-    badge = "" if m.local else '<span class="badge expiring" title="remote URL: may expire">remote · may expire</span>'
+    badge = "" if m.local else _EXPIRING
     if m.kind == "image":
         body = f'<img src="{href}" alt="{esc(alt)}" loading="lazy" decoding="async">'
     elif m.kind == "video":

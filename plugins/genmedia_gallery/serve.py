@@ -41,7 +41,7 @@ class GalleryServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = str(self.server_address[0]), self.server_address[1]
         rel = self.out_dir.relative_to(self.root).as_posix()
         prefix = "" if rel == "." else "/".join(quote(p) for p in rel.split("/")) + "/"
         return f"http://{host}:{port}/{prefix}{INDEX}"
@@ -65,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: GalleryServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_HEAD(self) -> None:
@@ -137,4 +137,3 @@ def _copy(src: Any, dst: Any, length: int, chunk: int = 256 * 1024) -> None:
             return
         dst.write(data)
         left -= len(data)
-

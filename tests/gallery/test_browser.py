@@ -88,7 +88,8 @@ def test_gallery_in_chromium(browser, gallery_url, three_runs):
     for i in range(images.count()):
         images.nth(i).scroll_into_view_if_needed()
     page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('#all img')).every(i => i.complete)", timeout=15000
+        "() => Array.from(document.querySelectorAll('#all img')).every(i => i.complete)",
+        timeout=15000,
     )
     widths = page.eval_on_selector_all("#all img", "imgs => imgs.map(i => i.naturalWidth)")
     assert len(widths) == 3 and all(w > 0 for w in widths), widths

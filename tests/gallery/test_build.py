@@ -13,7 +13,7 @@ from genmedia import hookimpl
 from genmedia.plugins import make_plugin_manager
 from genmedia.records import RunFile, RunRecord
 from genmedia.testing import invoke
-from tests.gallery.conftest import AUDIO, HOSTILE, IMAGE, IMAGE_2, VIDEO
+from tests.gallery.conftest import AUDIO, HOSTILE, IMAGE, VIDEO
 
 
 def build(cli, *args):
@@ -45,7 +45,13 @@ def test_hook_genmedia_list_runs(tmp_path):
                     prompt="a cat",
                     input={"prompt": "a cat"},
                     result={"images": [{"url": "https://cdn.example/cat.png"}], "seed": 7},
-                    files=[RunFile(path=str(media), url="https://cdn.example/cat.png", json_path="images[0]")],
+                    files=[
+                        RunFile(
+                            path=str(media),
+                            url="https://cdn.example/cat.png",
+                            json_path="images[0]",
+                        )
+                    ],
                 )
             ]
 
@@ -108,7 +114,17 @@ def test_filters_go_to_the_journal(three_runs, cli, home, tmp_path):
 
 
 def test_the_card_command_reproduces_the_run(sandbox_run, cli, home):
-    first = sandbox_run(AUDIO, "--prompt", "@mention a 'quoted' word", "--seconds_total", "5", "--guidance_scale", "1.5", "--sync_mode", "false")
+    first = sandbox_run(
+        AUDIO,
+        "--prompt",
+        "@mention a 'quoted' word",
+        "--seconds_total",
+        "5",
+        "--guidance_scale",
+        "1.5",
+        "--sync_mode",
+        "false",
+    )
     build(cli)
     page = (home / "data" / "gallery" / "index.html").read_text()
     start = page.index("<code>genmedia ") + len("<code>")
@@ -160,7 +176,69 @@ def test_open_print_and_json_mode_print_the_path(three_runs, cli, home, tmp_path
     result = cli("gallery", "open", "--out", str(out), "--json")
     assert result.exit_code == 0, result
     index = out / "index.html"
-    assert result.json == {"path": str(index), "url": index.as_uri(), "built": True, "opened": False}
+    assert result.json == {
+        "path": str(index),
+        "url": index.as_uri(),
+        "built": True,
+        "opened": False,
+    }
     again = cli("gallery", "open", "--out", str(out), "--print")
     assert again.exit_code == 0 and index.as_uri() in again.stdout
     assert '"built": false' in again.stdout  # not a TTY: JSON; nothing rebuilt
+
+
+def wait_for(check, *, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for the background refresh")
+
+
+def _write_config(home: Path, section: dict) -> None:
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.json").write_text(json.dumps({"plugins": {"gallery": section}}))
+
+
+def test_auto_refresh_rebuilds_after_each_run(sandbox_run, home, tmp_path):
+    out = tmp_path / "auto"
+    _write_config(home, {"auto_refresh": True, "out": str(out)})
+    first = sandbox_run(IMAGE, "--prompt", "first")
+    manifest = out / "gallery.json"
+    wait_for(lambda: manifest.is_file() and first["request_id"] in manifest.read_text())
+    second = sandbox_run(VIDEO, "--prompt", "second")
+    wait_for(lambda: second["request_id"] in manifest.read_text())
+    page = (out / "index.html").read_text()
+    assert first["request_id"] in page and second["request_id"] in page
+
+
+def test_auto_refresh_is_off_by_default(sandbox_run, home, monkeypatch):
+    import genmedia_gallery.refresh
+
+    spawned = []
+    monkeypatch.setattr(genmedia_gallery.refresh, "refresh_in_background", spawned.append)
+    sandbox_run(IMAGE, "--prompt", "no gallery")
+    assert spawned == []
+    _write_config(home, {"auto_refresh": True})
+    monkeypatch.setenv("GENMEDIA_NO_GALLERY", "1")
+    sandbox_run(IMAGE, "--prompt", "still none")
+    assert spawned == []
+    monkeypatch.delenv("GENMEDIA_NO_GALLERY")
+    sandbox_run(IMAGE, "--prompt", "now one")
+    assert len(spawned) == 1
+
+
+def test_costs_are_estimated_once_and_kept(three_runs, cli, home, fal_sandbox_env):
+    doc = build(cli)
+    assert doc["costs_known"] == 0 and "costs_unavailable" not in doc  # never asked
+    doc = build(cli, "--costs")
+    assert doc["costs_known"] == 5 and doc["costs_unavailable"] == 0
+    out = home / "data" / "gallery"
+    costs = json.loads((out / "costs.json").read_text())
+    assert costs[three_runs["image"]["request_id"]] == "≈ 0.025 USD"  # the sandbox's price
+    assert "≈ 0.025 USD" in (out / "index.html").read_text()
+    # later builds show the kept estimates without asking again
+    doc = build(cli)
+    assert doc["costs_known"] == 5

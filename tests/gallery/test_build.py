@@ -242,3 +242,30 @@ def test_costs_are_estimated_once_and_kept(three_runs, cli, home, fal_sandbox_en
     # later builds show the kept estimates without asking again
     doc = build(cli)
     assert doc["costs_known"] == 5
+
+
+def test_auto_refresh_coalesces_while_a_build_is_queued(sandbox_run, home, monkeypatch, tmp_path):
+    import fcntl
+    import os
+
+    import genmedia_gallery.refresh as refresh
+
+    out = tmp_path / "coalesced"
+    out.mkdir()
+    _write_config(home, {"auto_refresh": True, "out": str(out)})
+    spawned = []
+
+    def spawn(out_dir, queued):
+        spawned.append(queued)
+        os.close(queued)
+
+    monkeypatch.setattr(refresh, "_spawn", spawn)
+    fd = os.open(out / refresh.QUEUED, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a build is queued and has not read the journal yet
+    try:
+        sandbox_run(IMAGE, "--prompt", "folded into the queued build")
+        assert spawned == []
+    finally:
+        os.close(fd)
+    sandbox_run(IMAGE, "--prompt", "queues a build")
+    assert len(spawned) == 1 and isinstance(spawned[0], int)

@@ -269,3 +269,20 @@ def test_auto_refresh_coalesces_while_a_build_is_queued(sandbox_run, home, monke
         os.close(fd)
     sandbox_run(IMAGE, "--prompt", "queues a build")
     assert len(spawned) == 1 and isinstance(spawned[0], int)
+
+
+def test_failed_runs_show_their_error_and_filter_by_status(sandbox_run, cli, home, fal_sandbox_env):
+    ok = sandbox_run(IMAGE, "--prompt", "fine")
+    fal_sandbox_env.add_fault(
+        role="queue", path=f"/{IMAGE}", kind="model_error", message="CUDA <oom> & more", count=1
+    )
+    failed = cli("run", IMAGE, "--prompt", "doomed", "--json")
+    assert failed.exit_code == 7, failed
+    doc = build(cli)
+    assert doc["runs"] == 2
+    page = (home / "data" / "gallery" / "index.html").read_text()
+    assert 'data-status="failed"' in page
+    assert "CUDA &lt;oom&gt; &amp; more" in page and "CUDA <oom>" not in page
+    only_failed = build(cli, "--status", "failed", "--out", str(home / "failed"))
+    assert only_failed["runs"] == 1
+    assert ok["request_id"] not in (home / "failed" / "index.html").read_text()

@@ -132,3 +132,37 @@ def test_gallery_in_chromium(browser, gallery_url, three_runs):
     assert models == ["fal-ai/flux/dev", "fal-ai/flux/schnell"]
     page.screenshot(path=str(artifact("gallery-compare.png")), full_page=True)
     page.close()
+
+
+def test_served_gallery_in_chromium_seeks_video_by_range(browser, gallery_url, home):
+    """``gallery serve``'s server (in a thread here): the page's relative links resolve,
+    images decode and the video's metadata arrives through byte-range requests."""
+    import threading
+
+    from genmedia_gallery.serve import GalleryServer
+
+    server = GalleryServer(home / "data" / "gallery", port=0)
+    ranges: list[str] = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page = browser.new_page()
+        page.on("request", lambda r: ranges.append(r.headers.get("range") or ""))
+        page.goto(server.url)
+        images = page.locator("#all img")
+        for i in range(images.count()):
+            images.nth(i).scroll_into_view_if_needed()
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('#all img')).every(i => i.complete)"
+        )
+        widths = page.eval_on_selector_all("#all img", "imgs => imgs.map(i => i.naturalWidth)")
+        assert all(w > 0 for w in widths), widths
+        page.wait_for_function("() => document.querySelector('#all video').readyState >= 1")
+        assert page.eval_on_selector("#all video", "v => v.currentSrc").startswith(
+            "http://127.0.0.1"
+        )
+        assert any(r.startswith("bytes=") for r in ranges), ranges
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -56,6 +56,7 @@
     var compare = name === "compare";
     $("#all").hidden = compare;
     $("#compare").hidden = !compare;
+    count.hidden = compare;
     tabAll.setAttribute("aria-pressed", String(!compare));
     tabCompare.setAttribute("aria-pressed", String(compare));
     if (group) {

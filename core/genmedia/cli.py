@@ -17,7 +17,8 @@ from genmedia import __version__
 from genmedia.context import AppContext
 
 JSON_META = "genmedia.json"
-GLOBAL_FLAGS_ANYWHERE = ("--json",)
+#: ``genmedia_add_options(command_name=GLOBAL_OPTIONS)`` contributes global options.
+GLOBAL_OPTIONS = "genmedia"
 
 
 def get_app(ctx: click.Context) -> AppContext:
@@ -89,6 +90,7 @@ class RootGroup(click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._loaded = False
+        self._plugin_globals = False
 
     # -- lazy loading --------------------------------------------------------------------
 
@@ -122,21 +124,56 @@ class RootGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         app = get_app(ctx)
-        args = _strip_anywhere_flags(args, app)
-        # Plugins may be loaded while click parses (an eager --help lists commands), so
-        # blocked plugins must be known before parsing starts.
-        app.disabled_plugins = _prescan_disabled(args)
-        app.sandbox_flag = app.sandbox_flag or "--sandbox" in _before_dashdash(args)
+        head = _before_dashdash(args)
+        # Plugins may be loaded while click parses (an eager --help lists commands, plugin
+        # global options are collected below), so blocked plugins must be known first.
+        app.disabled_plugins = _prescan_disabled(head)
+        if "--version" not in head and args:
+            self._add_plugin_globals(app)
+        # Every global option is accepted anywhere before ``--``: move them to the front.
+        found, rest = split_global_options(args, global_option_table(self))
+        args = found + rest
+        app.json_flag = app.json_flag or "--json" in found
+        app.sandbox_flag = app.sandbox_flag or "--sandbox" in found
         if app.json_flag:
             ctx.meta[JSON_META] = True
-            if _wants_help(args):
-                _print_json_help(self, ctx, args)
-        rest = super().parse_args(ctx, args)
+        if not rest and "--version" not in found:
+            # bare ``genmedia`` (perhaps with global options): the help, exit 0
+            if app.json_flag:
+                _print_json_help(self, ctx, [])
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        if app.json_flag and _wants_help(rest):
+            _print_json_help(self, ctx, rest)
+        remaining = super().parse_args(ctx, args)
         app.debug = bool(ctx.params.get("debug"))
         app.field = ctx.params.get("field")
         app.sandbox_flag = bool(ctx.params.get("sandbox"))
+        app.events = bool(ctx.params.get("events"))
         app.disabled_plugins = tuple(ctx.params.get("disable_plugin") or ())
-        return rest
+        app.global_options = dict(ctx.params)
+        return remaining
+
+    def _add_plugin_globals(self, app: AppContext) -> None:
+        """Options plugins contribute to the root group (``genmedia_add_options`` called
+        with ``command_name="genmedia"``): global options, accepted anywhere too."""
+        if self._plugin_globals:
+            return
+        self._plugin_globals = True
+        try:
+            contributed = app.pm.hook.genmedia_add_options(command_name=GLOBAL_OPTIONS)
+        except Exception as exc:
+            app.warn(f"a plugin failed to add global options: {exc}")
+            return
+        taken = {name for p in self.params for name in p.opts + p.secondary_opts}
+        for params in contributed:
+            for param in params or ():
+                names = set(param.opts + param.secondary_opts)
+                if names & taken:
+                    app.warn(f"global option {'/'.join(sorted(names))} is already defined; ignored")
+                    continue
+                taken |= names
+                self.params.append(param)
 
     # -- the error boundary --------------------------------------------------------------
 
@@ -198,19 +235,49 @@ def _before_dashdash(args: list[str]) -> list[str]:
     return args[: args.index("--")] if "--" in args else args
 
 
-def _strip_anywhere_flags(args: list[str], app: AppContext) -> list[str]:
-    """``--json`` is accepted anywhere before ``--`` (as upstream genmedia does)."""
+def global_option_table(group: click.Command) -> dict[str, bool]:
+    """Every global option string of ``group`` → whether it takes a value (eager options
+    such as ``--version`` and ``--help`` are actions, not global options)."""
+    table: dict[str, bool] = {}
+    for param in group.params:
+        if isinstance(param, click.Option) and not param.is_eager:
+            takes_value = not (param.is_flag or param.count)
+            for name in (*param.opts, *param.secondary_opts):
+                table[name] = takes_value
+    return table
+
+
+def split_global_options(args: list[str], table: dict[str, bool]) -> tuple[list[str], list[str]]:
+    """``(global option tokens, everything else)``; tokens after ``--`` are never global."""
+    from genmedia.errors import UsageError
+
     head = _before_dashdash(args)
-    if "--json" not in head:
-        return args
-    app.json_flag = True
-    tail = args[len(head) :]
-    return [a for a in head if a not in GLOBAL_FLAGS_ANYWHERE] + tail
+    found: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(head):
+        token = head[i]
+        name, eq, _value = token.partition("=")
+        if token in table:
+            found.append(token)
+            if table[token]:
+                if i + 1 >= len(head):
+                    raise UsageError(
+                        f"Option '{token}' requires a value",
+                        {"option": token, "hint": f"{token} VALUE (or {token}=VALUE)"},
+                    )
+                found.append(head[i + 1])
+                i += 1
+        elif eq and table.get(name):
+            found.append(token)
+        else:
+            rest.append(token)
+        i += 1
+    return found, rest + args[len(head) :]
 
 
-def _prescan_disabled(args: list[str]) -> tuple[str, ...]:
+def _prescan_disabled(head: list[str]) -> tuple[str, ...]:
     names = []
-    head = _before_dashdash(args)
     for i, token in enumerate(head):
         if token == "--disable-plugin" and i + 1 < len(head):
             names.append(head[i + 1])
@@ -260,13 +327,23 @@ def make_cli() -> RootGroup:
         "genmedia",
         cls=RootGroup,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-        epilog="Docs: docs/index.md. `genmedia --help --json` prints the whole command tree.",
+        epilog=(
+            "Global options work anywhere on the line (a model input named like one: "
+            "-i NAME=VALUE). `genmedia COMMAND --help` shows a command's options; "
+            "`genmedia --help --json` prints the whole command tree."
+        ),
     )
     @click.option(
         "--json",
         "json_flag",
         is_flag=True,
         help="Print one JSON document on stdout (default when stdout is not a terminal).",
+    )
+    @click.option(
+        "--events",
+        is_flag=True,
+        help="JSON mode: stream progress as NDJSON on stderr (submitted, status, log, "
+        "progress, warning; the error object last).",
     )
     @click.option("--debug", is_flag=True, help="Show tracebacks and HTTP details on errors.")
     @click.option(

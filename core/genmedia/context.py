@@ -35,6 +35,7 @@ class AppContext:
         field: str | None = None,
         sandbox_flag: bool = False,
         stream_logs: bool = False,
+        events: bool = False,
         disabled_plugins: tuple[str, ...] = (),
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
@@ -46,8 +47,18 @@ class AppContext:
         self.debug = debug
         self.field = field
         self.sandbox_flag = sandbox_flag
-        #: ``--logs`` on run/status: NDJSON progress events on stderr in JSON mode.
+        #: ``--logs`` on run/status: logs live on a terminal, ``logs`` in the JSON result.
         self.stream_logs = stream_logs
+        #: ``--events``: in JSON mode, progress is streamed as NDJSON on stderr.
+        self.events = events
+        #: the parsed global options (plugin-contributed ones included), by parameter name.
+        self.global_options: dict[str, Any] = {}
+        #: warnings of this invocation; in JSON mode they end up in the output document's
+        #: ``warnings`` list or in the error's ``details.warnings``, never loose on stderr.
+        self.warnings: list[str] = []
+        #: the job this command submitted or follows (set from the moment it exists), so
+        #: any later error names its request id and the command that resumes it.
+        self.current_job: Any = None
         self.disabled_plugins = disabled_plugins
         # None means "sys.stdout/stderr/stdin at the time of use" (click's runner swaps
         # them after the context may have been created).
@@ -100,11 +111,37 @@ class AppContext:
         return _isatty(self.stderr)
 
     def warn(self, message: str, *, once: bool = True) -> None:
-        """A warning on stderr (plain text, never JSON: it is not the command's output)."""
+        """A warning for the user.
+
+        Pretty mode prints ``genmedia: warning: …`` on stderr. JSON mode keeps stderr for
+        the error object: the warning is collected in :attr:`warnings` (the document's
+        ``warnings`` list, or ``details.warnings`` of the error) and, with ``--events``,
+        also streamed as a ``{"event": "warning"}`` line.
+        """
         if once and message in self._warned:
             return
         self._warned.add(message)
+        if self.json_mode:
+            self.warnings.append(message)
+            self.event("warning", message=message)
+            return
         print(f"genmedia: warning: {message}", file=self.stderr, flush=True)
+
+    def event(self, kind: str, **fields: Any) -> bool:
+        """Stream one NDJSON event on stderr (JSON mode with ``--events`` only).
+
+        ``kind`` becomes the ``"event"`` key; ``None`` values are left out. Returns
+        whether the event was written. Plugins use this for their own live events.
+        """
+        if not (self.events and self.json_mode):
+            return False
+        import json
+
+        line: dict[str, Any] = {"event": kind}
+        line.update((k, v) for k, v in fields.items() if v is not None)
+        self.stderr.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+        self.stderr.flush()
+        return True
 
     # -- settings and plugins ------------------------------------------------------------
 

@@ -63,31 +63,22 @@ def genmedia_execute(request: RunRequest, provider: Provider, ctx: AppContext) -
 
 @hookimpl
 def genmedia_job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext) -> None:
-    """Progress on stderr: NDJSON events with ``--logs`` in JSON mode, lines on a TTY."""
+    """Progress on stderr: NDJSON events with ``--events`` in JSON mode, lines on a TTY."""
     if ctx.json_mode:
-        if not ctx.stream_logs:
-            return
-        import json
-
-        event: dict[str, Any] = {"event": "status", "request_id": handle.request_id}
-        event["status"] = status.status
-        if status.queue_position is not None:
-            event["queue_position"] = status.queue_position
-        lines = [json.dumps(event)]
+        ctx.event(
+            "status",
+            request_id=handle.request_id,
+            status=status.status,
+            queue_position=status.queue_position,
+        )
         for entry in status.logs or ():
-            lines.append(
-                json.dumps(
-                    {
-                        "event": "log",
-                        "request_id": handle.request_id,
-                        "level": entry.level,
-                        "message": entry.message,
-                        "timestamp": entry.timestamp,
-                    }
-                )
+            ctx.event(
+                "log",
+                request_id=handle.request_id,
+                level=entry.level,
+                message=entry.message,
+                timestamp=entry.timestamp,
             )
-        ctx.stderr.write("\n".join(lines) + "\n")
-        ctx.stderr.flush()
         return
     from genmedia.output import esc, stderr_console
 

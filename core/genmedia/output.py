@@ -1,7 +1,9 @@
 """Rendering: one JSON document on stdout, or a pretty view; errors on stderr.
 
-JSON mode prints exactly one JSON document (2-space indent) on stdout. Progress, logs and
-warnings go to stderr. ``--field PATH`` prints one value of the document instead (strings
+JSON mode prints exactly one JSON document (2-space indent) on stdout; stderr is empty on
+success and holds exactly one JSON error object on failure (with ``--events``: NDJSON
+events, the error object last, one line each). Warnings go into the document's
+``warnings`` list (or the error's ``details.warnings``). ``--field PATH`` prints one value of the document instead (strings
 raw, like ``jq -r``; anything else as JSON). Output made against the sandbox carries
 ``"sandbox": true`` and, in pretty mode, a banner on stderr.
 """
@@ -100,6 +102,8 @@ def emit(ctx: AppContext, data: Any, *, pretty: PrettyRenderer | None = None) ->
     doc = unstructure(data)
     if ctx.sandbox_active and isinstance(doc, dict):
         doc.setdefault("sandbox", True)
+    if ctx.json_mode and ctx.warnings and isinstance(doc, dict):
+        doc.setdefault("warnings", []).extend(ctx.warnings)
     if ctx.field:
         try:
             value = extract_field(doc, ctx.field)
@@ -144,26 +148,73 @@ def render_mapping(doc: Any, console: Console) -> None:
             console.print(f"[bold]{esc(key)}[/]: {esc(value)}", markup=True)
 
 
+def job_details(ctx: AppContext, details: Any) -> Any:
+    """Add the job's identity and ``next`` (the exact command that resumes or inspects it)
+    to an error's details once a job exists; and this invocation's warnings."""
+    job = ctx.current_job
+    if job is None and not ctx.warnings:
+        return details
+    if details is None:
+        details = {}
+    elif not isinstance(details, dict):
+        details = {"detail": details}
+    if job is not None:
+        details.setdefault("endpoint_id", job.endpoint_id)
+        details.setdefault("request_id", job.request_id)
+        details.setdefault("next", details.get("resume") or next_command(ctx, job))
+    if ctx.warnings:
+        details.setdefault("warnings", list(ctx.warnings))
+    return details
+
+
+def next_command(ctx: AppContext, job: Any, flag: str = "--wait") -> str:
+    """``genmedia [--sandbox] status ENDPOINT REQUEST_ID --wait``: reattach to a job."""
+    sandbox = "--sandbox " if ctx.sandbox_active or ctx.sandbox_flag else ""
+    return f"genmedia {sandbox}status {job.endpoint_id} {job.request_id} {flag}"
+
+
 def print_error(ctx: AppContext, report: ErrorReport) -> None:
     """The error object on stderr: JSON in JSON mode, a readable message otherwise."""
     from genmedia.serialization import unstructure
 
-    details = unstructure(report.details)
+    details = job_details(ctx, unstructure(report.details))
     if ctx.json_mode:
         obj: dict[str, Any] = {"error": report.error}
         if details:
             obj["details"] = details
-        ctx.stderr.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+        # one document; with --events one line, the last of the NDJSON stream
+        indent = None if ctx.events else 2
+        ctx.stderr.write(json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
         ctx.stderr.flush()
         return
     console = stderr_console(ctx)
     console.print(f"[bold red]Error:[/] {esc(report.error)}", markup=True)
     if isinstance(details, dict):
+        issues = details.get("validation_errors")
+        if isinstance(issues, list) and issues:
+            for issue in issues:
+                console.print(f"  • {_issue_line(issue)}")
         for key, value in details.items():
-            if key == "body":
+            if key in ("body", "validation_errors", "warnings") or value in (None, "", [], {}):
                 continue
             if isinstance(value, (dict, list)):
                 value = json.dumps(value, ensure_ascii=False, default=str)
             console.print(f"  [dim]{esc(key)}:[/] {esc(value)}", markup=True)
+        for warning in details.get("warnings") or ():
+            console.print(f"  [yellow]warning:[/] {esc(warning)}", markup=True)
     elif details:
         console.print(f"  {details}")
+
+
+def _issue_line(issue: Any) -> str:
+    """One validation problem as a readable line: ``field: message (got 20)``."""
+    if not isinstance(issue, dict):
+        return str(issue)
+    line = f"{issue.get('field', '?')}: {issue.get('message', '')}"
+    if "input" in issue and issue.get("type") != "missing":
+        got = issue["input"]
+        text = got if isinstance(got, str) else json.dumps(got, ensure_ascii=False, default=str)
+        line += f" (got {text[:80]})"
+    if issue.get("did_you_mean"):
+        line += f" (did you mean {issue['did_you_mean']}?)"
+    return line

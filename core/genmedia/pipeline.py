@@ -8,7 +8,7 @@ the core's ``genmedia_execute``) and ``status --wait``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from genmedia import errors
@@ -28,17 +28,92 @@ from genmedia.types import (
 
 
 def load_schema(ctx: AppContext, provider: Provider, endpoint_id: str) -> ModelSchema | None:
-    """The model's schema through ``genmedia_get_schema``; None if the provider has none."""
+    """The model's schema through ``genmedia_get_schema``; None if the provider has none.
+
+    An unknown endpoint's error carries ``details.suggestions``: the closest catalog ids.
+    """
     try:
         schema = ctx.pm.hook.genmedia_get_schema(
             endpoint_id=endpoint_id, provider=provider, ctx=ctx
         )
-    except (errors.NotFoundError, errors.AuthError, errors.UsageError):
+    except errors.NotFoundError as exc:
+        if isinstance(exc.details, dict) and "suggestions" not in exc.details:
+            suggestions = suggest_endpoints(provider, endpoint_id)
+            if suggestions:
+                exc.add_details(
+                    suggestions=suggestions,
+                    hint=f"did you mean {suggestions[0]}? Search with: genmedia models "
+                    f'"{_words(endpoint_id)}"',
+                )
+        raise
+    except (errors.AuthError, errors.UsageError):
         raise
     except errors.GenmediaError as exc:
         ctx.warn(f"could not load the schema of {endpoint_id} ({exc}); inputs are not checked")
         return None
     return schema  # type: ignore[no-any-return]
+
+
+def _words(endpoint_id: str) -> str:
+    import re
+
+    words = [w for w in re.split(r"[/\-_.\s]+", endpoint_id) if w and w != "fal-ai"]
+    return " ".join(words) or endpoint_id
+
+
+def suggest_endpoints(provider: Provider, endpoint_id: str, limit: int = 5) -> list[str]:
+    """The catalog ids closest to ``endpoint_id`` (searched by its words); [] on any error."""
+    import difflib
+
+    from genmedia.types import ModelQuery
+
+    search = getattr(provider, "search", None)
+    if not callable(search):
+        return []
+    try:
+        page = search(ModelQuery(query=_words(endpoint_id), status=None, limit=50))
+    except Exception:
+        return []
+    ids = [m.endpoint_id for m in page.models if m.endpoint_id]
+    ids = [i for i in dict.fromkeys(ids) if i != endpoint_id]
+    if not ids:
+        return []
+    return sorted(ids, key=lambda i: -difflib.SequenceMatcher(None, endpoint_id, i).ratio())[
+        :limit
+    ]
+
+
+def check_input_names(
+    request: RunRequest,
+    schema: ModelSchema | None,
+    options: Sequence[str] = (),
+    names: Collection[str] = (),
+) -> None:
+    """A model input flag that is neither a schema field nor known is a usage error with
+    "did you mean" when something close exists (``--promt`` → ``--prompt``, ``--downlod``
+    → ``--download``); nothing is submitted."""
+    import difflib
+
+    if schema is None or schema.input is None:
+        return
+    fields = [f.name for f in schema.input]
+    candidates = [f"--{f}" for f in fields] + [o for o in options if o.startswith("--")]
+    for name, _raw in request.raw_args:
+        if name not in names or name in fields:
+            continue
+        close = difflib.get_close_matches(f"--{name}", candidates, n=3, cutoff=0.75)
+        if not close:
+            continue
+        raise errors.UsageError(
+            f"Unknown input --{name}: did you mean {close[0]}?",
+            {
+                "endpoint_id": request.endpoint_id,
+                "option": f"--{name}",
+                "did_you_mean": close,
+                "hint": f"see the model's inputs: genmedia schema {request.endpoint_id}; "
+                f"a model input named like a genmedia option: -i {name}=VALUE",
+            },
+        )
 
 
 def coerce_inputs(ctx: AppContext, request: RunRequest, schema: ModelSchema | None) -> None:
@@ -76,8 +151,18 @@ def choose_provider(ctx: AppContext, request: RunRequest) -> Provider:
     return ctx.resolve_provider(request.endpoint_id)
 
 
-def prepare(ctx: AppContext, request: RunRequest) -> tuple[Provider, ModelSchema | None]:
-    """Everything before paying: provider, schema, typed and validated input."""
+def prepare(
+    ctx: AppContext,
+    request: RunRequest,
+    *,
+    options: Sequence[str] = (),
+    check_names: Collection[str] = (),
+) -> tuple[Provider, ModelSchema | None]:
+    """Everything before paying: provider, schema, typed and validated input.
+
+    ``check_names``: input names given as flags, checked for typos against the schema's
+    fields and ``options`` (the command's own options) before anything else.
+    """
     provider = choose_provider(ctx, request)
     if not request.options.dry_run:
         # A run that will be paid for needs credentials: say so before any request.
@@ -85,34 +170,40 @@ def prepare(ctx: AppContext, request: RunRequest) -> tuple[Provider, ModelSchema
         if callable(require):
             require()
     schema = load_schema(ctx, provider, request.endpoint_id)
+    check_input_names(request, schema, options, check_names)
     coerce_inputs(ctx, request, schema)
     ctx.pm.hook.genmedia_prepare_request(request=request, schema=schema, provider=provider, ctx=ctx)
     return provider, schema
 
 
 def announce_submitted(ctx: AppContext, handle: JobHandle) -> None:
-    """Put the request id on stderr the moment it exists (JSON mode: an NDJSON event)."""
+    """The request id, the moment it exists: remembered for any later error (which then
+    carries ``details.request_id`` and ``details.next``), streamed as a ``submitted``
+    event with ``--events`` in JSON mode, a line on stderr in pretty mode."""
+    ctx.current_job = handle
+    if ctx.json_mode:
+        ctx.event(
+            "submitted",
+            endpoint_id=handle.endpoint_id,
+            request_id=handle.request_id,
+            next=resume_command(handle, ctx),
+        )
+        return
     from genmedia.output import esc, stderr_console
 
-    if ctx.json_mode:
-        import json
-
-        event = {
-            "event": "submitted",
-            "endpoint_id": handle.endpoint_id,
-            "request_id": handle.request_id,
-        }
-        ctx.stderr.write(json.dumps(event) + "\n")
-        ctx.stderr.flush()
-    else:
-        stderr_console(ctx).print(
-            f"[dim]submitted[/] {esc(handle.endpoint_id)} [bold]{esc(handle.request_id)}[/]",
-            markup=True,
-        )
+    stderr_console(ctx).print(
+        f"[dim]submitted[/] {esc(handle.endpoint_id)} [bold]{esc(handle.request_id)}[/]",
+        markup=True,
+    )
 
 
-def resume_command(handle: JobHandle) -> str:
-    return f"genmedia status {handle.endpoint_id} {handle.request_id} --wait"
+def resume_command(handle: JobHandle, ctx: AppContext | None = None) -> str:
+    """The command that reattaches to ``handle`` (with ``--sandbox`` for a sandbox job)."""
+    if ctx is None:
+        return f"genmedia status {handle.endpoint_id} {handle.request_id} --wait"
+    from genmedia.output import next_command
+
+    return next_command(ctx, handle)
 
 
 def wait_for_result(
@@ -208,7 +299,7 @@ def _stopped(
             details["cancel_error"] = str(cancel_exc)
     else:
         details["job"] = "still running; nothing was cancelled"
-        details["resume"] = resume_command(handle)
+        details["resume"] = resume_command(handle, ctx)
     kind = "Interrupted" if isinstance(exc, errors.Interrupted) else exc.message
     exc.message = f"{kind}: request {handle.request_id} on {handle.endpoint_id}"
     exc.args = (exc.message,)
@@ -244,9 +335,15 @@ def submit(ctx: AppContext, provider: Provider, request: RunRequest) -> JobHandl
     return handle
 
 
-def run(ctx: AppContext, request: RunRequest) -> tuple[dict[str, Any], int]:
+def run(
+    ctx: AppContext,
+    request: RunRequest,
+    *,
+    options: Sequence[str] = (),
+    check_names: Collection[str] = (),
+) -> tuple[dict[str, Any], int]:
     """``genmedia run``: the JSON document to print and the exit code."""
-    provider, _schema = prepare(ctx, request)
+    provider, _schema = prepare(ctx, request, options=options, check_names=check_names)
     if request.options.dry_run:
         doc: dict[str, Any] = {
             "status": "dry_run",
@@ -306,7 +403,8 @@ def finish(
                     "endpoint_id": result.endpoint_id,
                     "request_id": result.request_id,
                     "job": "completed; its result can be fetched again",
-                    "resume": f"genmedia status {result.endpoint_id} {result.request_id} --result",
+                    "resume": f"genmedia {'--sandbox ' if ctx.sandbox_active else ''}status "
+                    f"{result.endpoint_id} {result.request_id} --result",
                 },
             ) from None
         except Exception as exc:  # one sink must not lose the run, --debug or not
@@ -324,7 +422,7 @@ def finish(
             code = contribution.pop("exit_code", 0)
             exit_code = exit_code or int(code or 0)
             doc.update(contribution)
-    if result.logs:
+    if result.logs and ctx.stream_logs:
         doc["logs"] = result.logs
     if sink_errors:
         doc["sink_errors"] = sink_errors

@@ -125,7 +125,10 @@ class Platform:
         entry = next((m for m in models if m.get("endpoint_id") == endpoint), None)
         entry = entry or (models[0] if models else None)
         if not isinstance(entry, Mapping):
-            raise errors.NotFoundError(f"Model not found: {endpoint}", {"endpoint_id": endpoint})
+            raise errors.NotFoundError(
+                f"Model not found: {endpoint}",
+                {"endpoint_id": endpoint, "status": 404, "error_type": "not_found"},
+            )
         openapi = entry.get("openapi")
         if not isinstance(openapi, Mapping) or ("error" in openapi and "paths" not in openapi):
             reason = openapi.get("error") if isinstance(openapi, Mapping) else None

@@ -155,8 +155,9 @@ def test_world_readable_config_is_warned_about(cli, isolated_env):
     _write_config(isolated_env, '{"output_format": "json"}', mode=0o644)
     result = cli("version")
     assert result.exit_code == 0
-    assert "readable by other users" in result.stderr
-    assert "chmod 600" in result.stderr
+    assert result.stderr == ""  # JSON mode: the warning is in the document
+    (warning,) = result.json["warnings"]
+    assert "readable by other users" in warning and "chmod 600" in warning
 
 
 def test_output_format_from_config(cli, isolated_env):

@@ -228,16 +228,22 @@ def test_hook_genmedia_job_submitted_and_failures_are_warnings():
         def genmedia_job_submitted(self, handle):
             raise OSError("disk full")
 
-    result = run(["run", "example/echo", "--prompt", "hi"], Listener(), Broken())
+    result = run(["run", "example/echo", "--prompt", "hi", "--events"], Listener(), Broken())
     assert result.exit_code == 0
     assert seen == [(result.json["request_id"], "hi")]
-    assert "failed in genmedia_job_submitted: disk full" in result.stderr
-    submitted = json.loads(result.stderr.splitlines()[0])
-    assert submitted == {
+    assert any("failed in genmedia_job_submitted: disk full" in w for w in result.json["warnings"])
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert events[0] == {
         "event": "submitted",
         "endpoint_id": "example/echo",
         "request_id": result.json["request_id"],
+        "next": f"genmedia status example/echo {result.json['request_id']} --wait",
     }
+    assert any(
+        e["event"] == "warning" and "disk full" in e["message"] for e in events
+    )
+    quiet = run(["run", "example/echo", "--prompt", "hi"], Listener(), Broken())
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # without --events, stderr stays empty
 
 
 def test_hook_genmedia_job_progress():
@@ -248,7 +254,7 @@ def test_hook_genmedia_job_progress():
         def genmedia_job_progress(self, status):
             statuses.append((status.status, [e.message for e in status.logs or ()]))
 
-    result = run(["run", "example/echo", "--prompt", "hi", "--logs"], Listener())
+    result = run(["run", "example/echo", "--prompt", "hi", "--logs", "--events"], Listener())
     assert statuses == [("IN_QUEUE", []), ("IN_PROGRESS", ["echoing"]), ("COMPLETED", ["done"])]
     events = [json.loads(line) for line in result.stderr.splitlines()]
     assert [e["event"] for e in events] == ["submitted", "status", "status", "log", "status", "log"]
@@ -296,4 +302,5 @@ def test_hook_genmedia_format_error():
     }
     plain = run(["schema", "example/missing"])
     assert plain.exit_code == 4
-    assert plain.error == {"error": "Model not found: example/missing"}
+    assert plain.error["error"] == "Model not found: example/missing"
+    assert plain.error["details"]["suggestions"] == ["example/echo"]

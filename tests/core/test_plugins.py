@@ -60,9 +60,12 @@ def test_plugins_command_lists_third_party_with_distribution(site, cli):
 
 def test_broken_plugin_is_a_warning_and_a_row(site, cli):
     install_module(site, "gm-broken", "gm_broken", "raise ImportError('no such thing')", "broken")
-    result = cli("plugins")
+    result = cli("plugins", "--events")
     assert result.exit_code == 0
-    assert "plugin 'broken' failed to load" in result.stderr
+    warning = json.loads(result.stderr.splitlines()[0])
+    assert warning["event"] == "warning"
+    assert "plugin 'broken' failed to load" in warning["message"]
+    assert cli("plugins").stderr == ""  # JSON mode without --events: stderr stays empty
     rows = {r["name"]: r for r in result.json}
     assert rows["broken"]["error"] == "ImportError: no such thing"
     assert rows["broken"]["distribution"] == "gm-broken"
@@ -84,11 +87,13 @@ def test_plugin_with_unknown_hook_is_dropped_not_fatal(site, cli):
         """,
         "unknown",
     )
+    result = cli("plugins", env={"GENMEDIA_OUTPUT": "pretty"})
+    assert result.exit_code == 0
+    assert "was skipped" in result.stderr
     result = cli("plugins")
     assert result.exit_code == 0
     rows = {r["name"]: r for r in result.json}
     assert "genmedia_no_such_hook" in rows["unknown"]["error"]
-    assert "was skipped" in result.stderr
 
 
 MARKER_SOURCE = """

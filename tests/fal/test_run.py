@@ -29,12 +29,8 @@ def test_run_waits_and_prints_upstreams_shape(cli, fal_sandbox_env):
     (job,) = fal_sandbox_env.jobs
     assert doc["request_id"] == job.request_id
     assert job.input == {"prompt": "a cat", "num_images": 2}
-    assert events(result.stderr)[0] == {
-        "event": "submitted",
-        "endpoint_id": SCHNELL,
-        "request_id": job.request_id,
-    }
-    assert doc["logs"] and {"message", "level"} <= set(doc["logs"][0])
+    assert result.stderr == ""  # JSON mode without --events: nothing on stderr
+    assert "logs" not in doc  # logs only with --logs, as upstream
     # the status stream was used, and the result fetched once
     assert queue_calls(fal_sandbox_env, "/status/stream")
     assert len([r for r in queue_calls(fal_sandbox_env) if r.path.endswith(job.request_id)]) == 1
@@ -76,11 +72,28 @@ def test_submit_options_reach_the_queue(cli, fal_sandbox_env):
     assert job.webhook_url == "http://127.0.0.1:9/hook"
 
 
-def test_logs_flag_streams_ndjson_progress(cli, fal_sandbox_env):
+def test_logs_flag_adds_logs_to_the_result(cli, fal_sandbox_env):
     result = cli("run", SCHNELL, "--prompt", "x", "--logs")
     assert result.exit_code == 0, result
-    kinds = [e["event"] for e in events(result.stderr)]
-    assert kinds[0] == "submitted" and "status" in kinds and "log" in kinds
+    assert result.stderr == ""
+    logs = result.json["logs"]
+    assert logs and {"message", "level"} <= set(logs[0])
+
+
+def test_events_flag_streams_ndjson_progress(cli, fal_sandbox_env):
+    result = cli("run", SCHNELL, "--prompt", "x", "--events")
+    assert result.exit_code == 0, result
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert lines == events(result.stderr)  # every stderr line is an event
+    kinds = [e["event"] for e in lines]
+    (job,) = fal_sandbox_env.jobs
+    assert lines[0] == {
+        "event": "submitted",
+        "endpoint_id": SCHNELL,
+        "request_id": job.request_id,
+        "next": f"genmedia status {SCHNELL} {job.request_id} --wait",
+    }
+    assert "status" in kinds and "log" in kinds
     assert [e for e in events(result.stderr) if e["event"] == "status"][-1]["status"] == "COMPLETED"
 
 

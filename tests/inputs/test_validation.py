@@ -30,7 +30,7 @@ def test_every_problem_is_reported_at_once(cli, fal_sandbox_env):
     result = cli(
         "run",
         DEV,
-        "--num_imagez",
+        "--qqq_unknown",
         "2",
         "--output_format",
         "gif",
@@ -43,7 +43,7 @@ def test_every_problem_is_reported_at_once(cli, fal_sandbox_env):
     err = result.error
     issues = {i["field"]: i for i in err["details"]["validation_errors"]}
     assert err["error"] == f"Validation error — {len(issues)} problems with the input"
-    assert issues["num_imagez"]["type"] == "extra_forbidden"
+    assert issues["qqq_unknown"]["type"] == "extra_forbidden"
     assert issues["prompt"] == {"field": "prompt", "message": "Field required", "type": "missing"}
     assert issues["output_format"]["message"] == "Input should be 'jpeg' or 'png'"
     assert issues["num_inference_steps"]["type"] == "int_parsing"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,23 @@ def parse_model_args(tokens: list[str]) -> list[tuple[str, str]]:
             pairs.append((name, "true"))
             i += 1
     return pairs
+
+
+INPUT_PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def split_inputs(values: tuple[str, ...]) -> tuple[list[str], list[tuple[str, str]]]:
+    """``--input/-i`` values: ``NAME=VALUE`` pairs (a model input, even one named like a
+    genmedia option) and JSON files (``FILE.json`` or ``-``)."""
+    files: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        m = INPUT_PAIR.match(value)
+        if m and not Path(value).is_file():
+            pairs.append((m.group(1), m.group(2)))
+        else:
+            files.append(value)
+    return files, pairs
 
 
 def read_input_file(app: AppContext, source: str) -> dict[str, Any]:
@@ -131,7 +149,8 @@ def make_run_command() -> click.Command:
         click.Option(
             ["--logs"],
             is_flag=True,
-            help="Stream progress and logs to stderr (NDJSON in JSON mode).",
+            help="Show the model's logs live (pretty mode); add them to the JSON result "
+            "as `logs`.",
         ),
         click.Option(
             ["--timeout"],
@@ -158,9 +177,12 @@ def make_run_command() -> click.Command:
             help="On Ctrl-C or --timeout, cancel the job instead of leaving it running.",
         ),
         click.Option(
-            ["--input", "input_file"],
-            metavar="FILE.json",
-            help="A JSON object with the whole input ('-' = stdin); flags override its keys.",
+            ["--input", "-i", "inputs"],
+            multiple=True,
+            metavar="NAME=VALUE|FILE.json",
+            help="One model input (for names genmedia uses itself, e.g. -i sandbox=true), "
+            "or a JSON object with the whole input ('-' = stdin); flags override its keys. "
+            "Repeatable.",
         ),
         click.Option(
             ["--no-upload"],
@@ -196,7 +218,7 @@ RUN_PARAMS = {
     "webhook",
     "dry_run",
     "cancel_on_interrupt",
-    "input_file",
+    "inputs",
     "no_upload",
     "provider",
 }
@@ -208,7 +230,8 @@ def _run(**params: Any) -> None:
     tail = ctx.meta.get(RUN_TAIL, [])
     from genmedia.types import RunOptions, RunRequest
 
-    raw_args = parse_model_args(list(params["model_args"])) + parse_model_args(tail)
+    files, pairs = split_inputs(tuple(params["inputs"]))
+    raw_args = parse_model_args(list(params["model_args"])) + pairs + parse_model_args(tail)
     app.stream_logs = bool(params["logs"])
     request = RunRequest(
         endpoint_id=params["endpoint_id"],
@@ -227,11 +250,14 @@ def _run(**params: Any) -> None:
         raw_args=raw_args,
         extra={k: v for k, v in params.items() if k not in RUN_PARAMS},
     )
-    if params["input_file"]:
-        request.input.update(read_input_file(app, params["input_file"]))
+    for source in files:
+        request.input.update(read_input_file(app, source))
     from genmedia import pipeline
 
-    doc, code = pipeline.run(app, request)
+    # did-you-mean candidates for a misspelled input: the command's own options
+    options = [o for p in ctx.command.params if isinstance(p, click.Option) for o in p.opts]
+    flagged = {name for name, _ in parse_model_args(list(params["model_args"]))}
+    doc, code = pipeline.run(app, request, options=options, check_names=flagged)
     emit(app, doc, pretty=render_run)
     ctx.exit(code)
 
@@ -348,6 +374,7 @@ def _status(**params: Any) -> None:
     from genmedia.types import RunOptions, RunRequest
 
     handle = resolve_handle(app, tuple(params["ids"]), params["provider"])
+    app.current_job = handle  # any error from here on names the job and the next command
     provider = app.provider(handle.provider)
     from genmedia import pipeline
     from genmedia.plugins import call_guarded
@@ -371,7 +398,10 @@ def _status(**params: Any) -> None:
             except KeyboardInterrupt:
                 raise errors.Interrupted(
                     f"Interrupted: request {handle.request_id} on {handle.endpoint_id}",
-                    {"request_id": handle.request_id, "resume": pipeline.resume_command(handle)},
+                    {
+                        "request_id": handle.request_id,
+                        "resume": pipeline.resume_command(handle, app),
+                    },
                 ) from None
             result = pipeline.wait_for_result(app, provider, handle, request)
         else:

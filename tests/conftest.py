@@ -8,6 +8,7 @@ third-party plugin author would use them.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -51,6 +52,69 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "genmedia-home"
     monkeypatch.setenv("GENMEDIA_HOME", str(home))
     return home
+
+
+def check_stderr_contract(
+    exit_code: int, stdout: str, stderr: str, *, events: bool, where: str = ""
+) -> None:
+    """The agent contract for one JSON-mode invocation: stderr is empty on success and
+    exactly one JSON error object on failure; with ``--events`` every line is one JSON
+    object, events first, the error object (if any) last."""
+    label = f"{where}: stderr breaks the JSON-mode contract:\n{stderr}"
+    if events:
+        lines = [json.loads(line) for line in stderr.splitlines()]
+        assert all(isinstance(obj, dict) for obj in lines), label
+        errors_ = [obj for obj in lines if "event" not in obj]
+        assert len(errors_) <= 1, label
+        if errors_:
+            assert lines[-1] is errors_[0] and set(errors_[0]) <= {"error", "details"}, label
+        error = errors_[0] if errors_ else None
+    elif stderr:
+        error = json.loads(stderr)
+        assert isinstance(error, dict) and "error" in error, label
+        assert set(error) <= {"error", "details"}, label
+    else:
+        error = None
+    if exit_code == 0:
+        assert error is None, label
+    elif not stdout.strip():
+        # a failure with no document on stdout must say why (exit 9 and sink codes print
+        # the full document on stdout instead)
+        assert error is not None, label
+
+
+@pytest.fixture(autouse=True)
+def stderr_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Suite-wide: every in-process CLI invocation in JSON mode (``cli``, ``invoke``,
+    ``genmedia.testing.invoke``: all go through click's runner) keeps the stderr contract."""
+    from genmedia.context import AppContext
+
+    seen: list[tuple[bool, bool, bool]] = []  # (json_mode, events, prompted) at close
+    real_close = AppContext.close
+    real_invoke = CliRunner.invoke
+
+    def close(self: AppContext) -> None:
+        seen.append((self.json_mode, self.events, self.prompted))
+        real_close(self)
+
+    def invoke(self: CliRunner, *args: Any, **kwargs: Any) -> Result:
+        seen.clear()
+        result = real_invoke(self, *args, **kwargs)
+        # an interactive prompt (setup, a delete confirmation) is a conversation with a
+        # person on stderr, not output for a program: exempt
+        if seen and seen[-1][0] and not seen[-1][2]:
+            check_stderr_contract(
+                result.exit_code,
+                result.stdout,
+                result.stderr,
+                events=seen[-1][1],
+                where=" ".join(map(str, args[1] if len(args) > 1 else kwargs.get("args", []))),
+            )
+        return result
+
+    monkeypatch.setattr(AppContext, "close", close)
+    monkeypatch.setattr(CliRunner, "invoke", invoke)
+    yield
 
 
 #: The result of an in-process invocation (``.exit_code``, ``.stdout``, ``.stderr``,

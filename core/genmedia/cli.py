@@ -221,9 +221,7 @@ def report_error(app: AppContext, exc: BaseException) -> int:
     if report is None:
         report = format_error(exc, debug=app.debug)
     if app.debug and not isinstance(exc, (click.exceptions.UsageError, KeyboardInterrupt)):
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=app.stderr)
+        app.print_traceback(exc)  # JSON mode: into details.traceback
     try:
         print_error(app, report)
     except Exception:  # the boundary itself must never throw: plain text as a last resort

@@ -59,6 +59,10 @@ class AppContext:
         #: the job this command submitted or follows (set from the moment it exists), so
         #: any later error names its request id and the command that resumes it.
         self.current_job: Any = None
+        #: set when the user was asked something on stderr (a prompt is for a person).
+        self.prompted = False
+        #: ``--debug`` tracebacks collected in JSON mode (see :meth:`print_traceback`).
+        self.tracebacks: list[str] = []
         self.disabled_plugins = disabled_plugins
         # None means "sys.stdout/stderr/stdin at the time of use" (click's runner swaps
         # them after the context may have been created).
@@ -126,6 +130,19 @@ class AppContext:
             self.event("warning", message=message)
             return
         print(f"genmedia: warning: {message}", file=self.stderr, flush=True)
+
+    def print_traceback(self, exc: BaseException) -> None:
+        """``--debug``: a traceback for people on stderr; in JSON mode it is kept for the
+        error object's ``details.traceback`` (and streamed as an event with ``--events``),
+        so stderr still holds one JSON document."""
+        import traceback
+
+        if not self.json_mode:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=self.stderr)
+            return
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.tracebacks.append(text)
+        self.event("traceback", text=text)
 
     def event(self, kind: str, **fields: Any) -> bool:
         """Stream one NDJSON event on stderr (JSON mode with ``--events`` only).

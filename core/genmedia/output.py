@@ -152,7 +152,7 @@ def job_details(ctx: AppContext, details: Any) -> Any:
     """Add the job's identity and ``next`` (the exact command that resumes or inspects it)
     to an error's details once a job exists; and this invocation's warnings."""
     job = ctx.current_job
-    if job is None and not ctx.warnings:
+    if job is None and not ctx.warnings and not ctx.tracebacks:
         return details
     if details is None:
         details = {}
@@ -164,6 +164,8 @@ def job_details(ctx: AppContext, details: Any) -> Any:
         details.setdefault("next", details.get("resume") or next_command(ctx, job))
     if ctx.warnings:
         details.setdefault("warnings", list(ctx.warnings))
+    if ctx.tracebacks:
+        details.setdefault("traceback", ctx.tracebacks[-1])
     return details
 
 

@@ -78,9 +78,7 @@ def suggest_endpoints(provider: Provider, endpoint_id: str, limit: int = 5) -> l
     ids = [i for i in dict.fromkeys(ids) if i != endpoint_id]
     if not ids:
         return []
-    return sorted(ids, key=lambda i: -difflib.SequenceMatcher(None, endpoint_id, i).ratio())[
-        :limit
-    ]
+    return sorted(ids, key=lambda i: -difflib.SequenceMatcher(None, endpoint_id, i).ratio())[:limit]
 
 
 def check_input_names(
@@ -408,13 +406,12 @@ def finish(
                 },
             ) from None
         except Exception as exc:  # one sink must not lose the run, --debug or not
+            failure = {"plugin": impl.plugin_name, "error": f"{type(exc).__name__}: {exc}"}
             if ctx.debug:
-                import traceback
-
-                traceback.print_exception(type(exc), exc, exc.__traceback__, file=ctx.stderr)
-            sink_errors.append(
-                {"plugin": impl.plugin_name, "error": f"{type(exc).__name__}: {exc}"}
-            )
+                ctx.print_traceback(exc)
+                if ctx.json_mode:
+                    failure["traceback"] = ctx.tracebacks[-1]
+            sink_errors.append(failure)
             exit_code = exit_code or errors.EXIT_ERROR
             continue
         if contribution:

@@ -206,7 +206,5 @@ def call_guarded(app: Any, hook: str, /, *, order: str = "call", **kwargs: Any) 
             impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
         except Exception as exc:
             if app.debug:
-                import traceback
-
-                traceback.print_exception(type(exc), exc, exc.__traceback__, file=app.stderr)
+                app.print_traceback(exc)
             app.warn(f"plugin {impl.plugin_name!r} failed in {hook}: {exc}", once=False)

@@ -163,6 +163,7 @@ def setup(
     if api_key == "-":
         api_key = app.stdin.readline().strip()
     if not non_interactive:
+        app.prompted = True
         api_key, output_format, auto_load_env = _ask(current, api_key, output_format, auto_load_env)
     if api_key:
         values["api_key"] = api_key.strip()

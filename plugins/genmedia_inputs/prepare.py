@@ -7,13 +7,12 @@
 2. Uploads (unless ``--no-upload`` or ``--dry-run``): a local path given for a URL/file
    field (``image_url``, ``image_urls[…]``, fields the schema marks as files) is uploaded
    through ``provider.upload()`` and replaced by its URL. Each upload is announced on
-   stderr: an NDJSON ``{"event": "uploaded", …}`` line in JSON mode, a plain line
-   otherwise. The same path given twice is uploaded once.
+   stderr: an ``{"event": "uploaded", …}`` line in JSON mode with ``--events``, a plain
+   line in pretty mode. The same path given twice is uploaded once.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -138,15 +137,9 @@ def _announce(ctx: AppContext, loc: list[Any], text: str, uploaded: Any) -> None
 
     field = field_path(loc)
     if ctx.json_mode:
-        event = {
-            "event": "uploaded",
-            "field": field,
-            "path": text,
-            "url": uploaded.url,
-            "size_bytes": uploaded.size_bytes,
-        }
-        line = json.dumps(event)
-    else:
-        line = f"uploaded {text} → {uploaded.url} (--{field})"
-    ctx.stderr.write(line + "\n")
+        ctx.event(
+            "uploaded", field=field, path=text, url=uploaded.url, size_bytes=uploaded.size_bytes
+        )
+        return
+    ctx.stderr.write(f"uploaded {text} → {uploaded.url} (--{field})\n")
     ctx.stderr.flush()

@@ -250,4 +250,6 @@ def test_debug_keeps_the_output_when_a_sink_fails():
         sys.path.remove(str(EXAMPLE_SRC))
     assert result.exit_code == 1
     assert result.json["result"]["echo"] == {"prompt": "hi"}
-    assert "Traceback" in result.stderr and "sink exploded" in result.stderr
+    assert result.stderr == ""  # JSON mode: the traceback is in the sink's entry
+    (failure,) = result.json["sink_errors"]
+    assert "Traceback" in failure["traceback"] and "sink exploded" in failure["traceback"]

@@ -239,9 +239,7 @@ def test_hook_genmedia_job_submitted_and_failures_are_warnings():
         "request_id": result.json["request_id"],
         "next": f"genmedia status example/echo {result.json['request_id']} --wait",
     }
-    assert any(
-        e["event"] == "warning" and "disk full" in e["message"] for e in events
-    )
+    assert any(e["event"] == "warning" and "disk full" in e["message"] for e in events)
     quiet = run(["run", "example/echo", "--prompt", "hi"], Listener(), Broken())
     assert quiet.exit_code == 0 and quiet.stderr == ""  # without --events, stderr stays empty
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import json
 import time
 from pathlib import Path
 
 import pytest
+
+from genmedia.context import AppContext
 
 from .conftest import JPEG, PNG, blob, listing, sha
 
@@ -189,6 +193,8 @@ def test_downloads_run_in_parallel(fal_sandbox, put, result_for, finish, workdir
 
 
 def test_without_download_the_sink_does_nothing(fal_sandbox, put, result_for, finish, workdir):
-    out = finish(result_for([{"url": put(PNG, "cat.png")}]), download=None, sidecar=True)
+    app = AppContext(stdout=io.StringIO(), stderr=io.StringIO(), json_flag=True)
+    out = finish(result_for([{"url": put(PNG, "cat.png")}]), app, download=None, sidecar=True)
     assert "downloaded_files" not in out.doc and listing(workdir) == []
-    assert "--sidecar only applies together with --download" in out.stderr
+    assert out.stderr == ""  # JSON mode: the warning is collected for the document
+    assert app.warnings == ["--sidecar only applies together with --download; ignored"]

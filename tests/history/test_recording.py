@@ -232,9 +232,11 @@ def test_no_history_on_status_does_not_fetch_a_result(cli, fake, rows) -> None:
 def _assert_run_succeeds_with_warning(result: Any, *fragments: str) -> None:
     assert result.exit_code == 0, result
     assert result.json["status"] == "completed" and result.json["request_id"]
-    assert "run journal" in result.stderr
+    assert result.stderr == ""  # JSON mode: warnings are in the document
+    text = "\n".join(result.json["warnings"])
+    assert "run journal" in text
     for fragment in fragments:
-        assert fragment in result.stderr
+        assert fragment in text
 
 
 def test_corrupt_database_warns_and_the_run_completes(cli, fake, db_path) -> None:
@@ -243,7 +245,7 @@ def test_corrupt_database_warns_and_the_run_completes(cli, fake, db_path) -> Non
     db_path.write_bytes(garbage)
     result = cli(*RUN, "--prompt", "x")
     _assert_run_succeeds_with_warning(result, "not a valid database", "mv ")
-    assert result.stderr.count("run journal") == 1  # one warning, not one per hook
+    assert "\n".join(result.json["warnings"]).count("run journal") == 1  # not one per hook
     assert db_path.read_bytes() == garbage  # never "repaired" behind the user's back
     broken = cli("history")
     assert broken.exit_code == 1 and "Cannot read the run journal" in broken.error["error"]

@@ -18,7 +18,7 @@ def uploaded_events(stderr: str) -> list[dict]:
 def test_local_file_is_uploaded_and_announced(cli, fal_sandbox_env, chdir_tmp):
     data = os.urandom(4000)
     (chdir_tmp / "ref.png").write_bytes(data)
-    result = cli("run", AURA, "--image_url", "./ref.png")
+    result = cli("run", AURA, "--image_url", "./ref.png", "--events")
     assert result.exit_code == 0, result
     (job,) = fal_sandbox_env.jobs
     url = job.input["image_url"]
@@ -49,6 +49,7 @@ def test_arrays_of_files_upload_each_path_once(cli, fal_sandbox_env, chdir_tmp):
         "--image_urls",
         "./a.png",
         "--async",
+        "--events",
     )
     assert result.exit_code == 0, result
     urls = fal_sandbox_env.jobs[0].input["image_urls"]

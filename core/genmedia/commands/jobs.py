@@ -149,8 +149,7 @@ def make_run_command() -> click.Command:
         click.Option(
             ["--logs"],
             is_flag=True,
-            help="Show the model's logs live (pretty mode); add them to the JSON result "
-            "as `logs`.",
+            help="Show the model's logs live (pretty mode); add them to the JSON result as `logs`.",
         ),
         click.Option(
             ["--timeout"],

@@ -149,6 +149,7 @@ def confirm_delete(app: AppContext, what: str, yes: bool) -> None:
             f"Refusing to delete {what} without confirmation: pass --yes",
             {"hint": "stdin is not a terminal, so genmedia cannot ask; add --yes (-y)."},
         )
+    app.prompted = True
     if not click.confirm(f"Delete {what}?", default=False, err=True):
         raise errors.UsageError(f"Not deleted: {what}", {"hint": "Pass --yes to skip the prompt."})
 

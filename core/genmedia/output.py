@@ -3,9 +3,10 @@
 JSON mode prints exactly one JSON document (2-space indent) on stdout; stderr is empty on
 success and holds exactly one JSON error object on failure (with ``--events``: NDJSON
 events, the error object last, one line each). Warnings go into the document's
-``warnings`` list (or the error's ``details.warnings``). ``--field PATH`` prints one value of the document instead (strings
-raw, like ``jq -r``; anything else as JSON). Output made against the sandbox carries
-``"sandbox": true`` and, in pretty mode, a banner on stderr.
+``warnings`` list (or the error's ``details.warnings``). ``--field PATH`` prints one
+value of the document instead (strings raw, like ``jq -r``; anything else as JSON).
+Output made against the sandbox carries ``"sandbox": true`` and, in pretty mode, a
+banner on stderr.
 """
 
 from __future__ import annotations

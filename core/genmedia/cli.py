@@ -128,6 +128,7 @@ class RootGroup(click.Group):
         # Plugins may be loaded while click parses (an eager --help lists commands, plugin
         # global options are collected below), so blocked plugins must be known first.
         app.disabled_plugins = _prescan_disabled(head)
+        app.events = app.events or "--events" in head  # plugin load warnings are events too
         if "--version" not in head and args:
             self._add_plugin_globals(app)
         # Every global option is accepted anywhere before ``--``: move them to the front.

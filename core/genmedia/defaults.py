@@ -110,12 +110,12 @@ def format_error(error: BaseException, *, debug: bool = False) -> ErrorReport:
         details: dict[str, Any] = {"option": error.option_name}
         if error.possibilities:
             details["did_you_mean"] = sorted(error.possibilities)
-        if error.ctx is not None:
-            details["usage"] = error.ctx.get_usage()
+        details.update(_usage_details(error.ctx))
         return ErrorReport(error.format_message(), details, errors.EXIT_USAGE)
     if isinstance(error, click.exceptions.UsageError):
-        usage = {"usage": error.ctx.get_usage()} if error.ctx is not None else None
-        return ErrorReport(error.format_message(), usage, errors.EXIT_USAGE)
+        return ErrorReport(
+            error.format_message(), _usage_details(error.ctx) or None, errors.EXIT_USAGE
+        )
     if isinstance(error, click.exceptions.ClickException):
         return ErrorReport(error.format_message(), None, error.exit_code or errors.EXIT_ERROR)
     if isinstance(error, (KeyboardInterrupt, click.exceptions.Abort)):
@@ -132,6 +132,14 @@ def format_error(error: BaseException, *, debug: bool = False) -> ErrorReport:
     return ErrorReport(
         f"Internal error: {type(error).__name__}: {error}", {"hint": hint}, errors.EXIT_ERROR
     )
+
+
+def _usage_details(ctx: Any) -> dict[str, Any]:
+    """``usage`` (without click's ``Usage:`` prefix) and a ``hint`` naming the help."""
+    if ctx is None:
+        return {}
+    usage = ctx.get_usage().removeprefix("Usage:").strip()
+    return {"usage": usage, "hint": f"see: {ctx.command_path} --help"}
 
 
 def _is_transport_error(error: BaseException) -> bool:

@@ -47,8 +47,8 @@ HOSTS: dict[str, tuple[str, str]] = {
 #: fal's media storage hosts: a URL on one of them is already fal-hosted.
 MEDIA_HOSTS = frozenset({"fal.media", "v2.fal.media", "v3.fal.media", "v3b.fal.media"})
 NO_KEY_HINT = (
-    "Set FAL_KEY (export FAL_KEY=<key id>:<key secret>, from https://fal.ai/dashboard/keys)\n"
-    "or save it once with: genmedia setup"
+    "Set FAL_KEY (export FAL_KEY=<key id>:<key secret>, from https://fal.ai/dashboard/keys), "
+    "save it once with: genmedia setup, or rehearse offline without a key: add --sandbox"
 )
 
 #: status, result, cancel, platform GETs: safe to repeat.
@@ -132,7 +132,10 @@ class FalClient:
     def key(self) -> str:
         key = self.ctx.settings.api_key
         if not key:
-            raise errors.AuthError("No fal.ai API key found.", {"hint": NO_KEY_HINT})
+            raise errors.AuthError(
+                "No fal.ai API key found: set FAL_KEY, run `genmedia setup`, or use --sandbox.",
+                {"hint": NO_KEY_HINT},
+            )
         return key
 
     def auth(self, *, required: bool = True) -> dict[str, str]:

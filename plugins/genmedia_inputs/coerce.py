@@ -68,8 +68,12 @@ def parse_number(text: str) -> int | float | None:
     )
 
 
-def expand_source(raw: str, ctx: AppContext) -> str:
-    """``@path`` → the file's text; ``@@x`` → ``@x``; ``-`` → standard input."""
+def expand_source(raw: str, ctx: AppContext, name: str | None = None) -> str:
+    """``@path`` → the file's text; ``@@x`` → ``@x``; ``-`` → standard input.
+
+    A missing ``@file`` is a validation error (exit 5) of field ``name``: the same error
+    and exit code as a missing file given without ``@`` for a file input.
+    """
     if raw == "-":
         if ctx in _STDIN_USED:
             raise errors.UsageError("Standard input ('-') can be used for one value only")
@@ -88,9 +92,17 @@ def expand_source(raw: str, ctx: AppContext) -> str:
                 ) from None
         if _looks_like_path(raw[1:]):
             # "@promt.txt" with a typo must not become the literal prompt of a paid run
-            raise errors.UsageError(
-                f"File not found: {path}",
-                {"path": str(path), "hint": "write @@text to send a value starting with '@'"},
+            from genmedia_inputs.prepare import local_validation_error
+
+            message = f"File not found: {path.resolve()}"
+            issue = {
+                "field": name or "body",
+                "message": message + " (give an http(s) URL or an existing local file)",
+                "type": "file_not_found",
+                "input": raw,
+            }
+            raise local_validation_error(
+                None, [issue], message=message, hint="write @@text to send a value starting with '@'"
             )
     return raw
 
@@ -204,7 +216,7 @@ def _text(value: Any) -> str:
 
 
 def coerce_argument(name: str, raw: str, field: FieldSchema | None, ctx: AppContext) -> Any:
-    text = expand_source(raw, ctx)
+    text = expand_source(raw, ctx, name)
     if field is None:
         return upstream_parse(text)
     schema = field.schema or _schema_from_field(field)

@@ -82,6 +82,51 @@ def _missing_files(locals_: list[tuple[list[Any], str]]) -> list[Issue]:
     return issues
 
 
+def loc_of(field: str) -> list[Any]:
+    """``loras[0].scale`` → ``["body", "loras", 0, "scale"]`` (FastAPI's ``loc``)."""
+    import re
+
+    loc: list[Any] = ["body"]
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
+        loc.append(int(index) if index else name)
+    return loc
+
+
+def local_validation_error(
+    endpoint_id: str | None,
+    issues: list[Issue],
+    *,
+    message: str | None = None,
+    hint: str | None = None,
+) -> errors.ValidationError:
+    """The error a model's 422 would give, found before anything was submitted: the
+    same ``status``, ``error_type``, ``validation_errors`` and a ``body`` in fal's
+    FastAPI shape (``{"detail": [{"loc", "msg", "type", "input"?}]}``)."""
+    detail = []
+    for issue in issues:
+        item: dict[str, Any] = {
+            "loc": loc_of(issue["field"]),
+            "msg": issue["message"],
+            "type": issue["type"],
+        }
+        if "input" in issue:
+            item["input"] = issue["input"]
+        detail.append(item)
+    see = f"See the inputs: genmedia schema {endpoint_id}" if endpoint_id else ""
+    details: dict[str, Any] = {
+        "endpoint_id": endpoint_id,
+        "status": 422,
+        "error_type": "ValidationError",
+        "validation_errors": issues,
+        "body": {"detail": detail},
+        "source": "local",
+        "hint": hint or f"Nothing was submitted. {see}".strip(),
+    }
+    return errors.ValidationError(
+        message or message_for(issues), {k: v for k, v in details.items() if v is not None}
+    )
+
+
 def prepare_request(
     request: RunRequest, schema: ModelSchema | None, provider: Provider, ctx: AppContext
 ) -> None:
@@ -95,18 +140,7 @@ def prepare_request(
     if request.options.upload_files:
         issues += _missing_files(locals_)
     if issues:
-        raise errors.ValidationError(
-            message_for(issues),
-            {
-                "endpoint_id": request.endpoint_id,
-                "status": 422,
-                "error_type": "ValidationError",
-                "validation_errors": issues,
-                "source": "local",
-                "hint": "Nothing was submitted. See the inputs: "
-                f"genmedia schema {request.endpoint_id}",
-            },
-        )
+        raise local_validation_error(request.endpoint_id, issues)
     if request.options.upload_files and not request.options.dry_run and locals_:
         _upload_all(request, locals_, provider, ctx)
 

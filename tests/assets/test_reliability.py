@@ -103,7 +103,7 @@ def test_missing_key_fails_before_any_request(lib, monkeypatch):
     monkeypatch.delenv("FAL_KEY")
     result = lib.cli("assets", "tags", "list")
     assert result.exit_code == errors.EXIT_AUTH
-    assert result.error["error"] == "No fal.ai API key found."
+    assert result.error["error"].startswith("No fal.ai API key found")
     assert "hint" in result.error["details"]
     assert lib.api_calls() == []
 

@@ -79,11 +79,25 @@ def test_at_file_and_stdin(cli, fal_sandbox_env, tmp_path):
 def test_at_path_typo_is_an_error_not_a_prompt(cli, fal_sandbox_env, tmp_path):
     missing = tmp_path / "promt.txt"
     result = cli("run", DEV, "--prompt", f"@{missing}")
-    assert result.exit_code == 2
+    assert result.exit_code == 5
     assert result.error["error"] == f"File not found: {missing}"
+    (issue,) = result.error["details"]["validation_errors"]
+    assert issue["field"] == "prompt" and issue["type"] == "file_not_found"
     assert not [r for r in fal_sandbox_env.requests if r.role == "queue"]
     for typo in ("@notes.md", "@./x", "@dir/file"):
-        assert cli("run", DEV, "--prompt", typo, "--dry-run").exit_code == 2
+        assert cli("run", DEV, "--prompt", typo, "--dry-run").exit_code == 5
+
+
+def test_missing_file_input_same_exit_code_with_or_without_at(cli, fal_sandbox_env, tmp_path):
+    missing = tmp_path / "nope.png"
+    plain = cli("run", "fal-ai/aura-sr", "--image_url", str(missing))
+    at = cli("run", "fal-ai/aura-sr", "--image_url", f"@{missing}")
+    assert plain.exit_code == at.exit_code == 5
+    for result in (plain, at):
+        (issue,) = result.error["details"]["validation_errors"]
+        assert issue["field"] == "image_url" and issue["type"] == "file_not_found"
+        assert result.error["details"]["body"]["detail"][0]["loc"] == ["body", "image_url"]
+    assert not fal_sandbox_env.jobs
 
 
 def test_input_file_then_flags_override(cli, fal_sandbox_env, tmp_path):

@@ -101,9 +101,8 @@ def expand_source(raw: str, ctx: AppContext, name: str | None = None) -> str:
                 "type": "file_not_found",
                 "input": raw,
             }
-            raise local_validation_error(
-                None, [issue], message=message, hint="write @@text to send a value starting with '@'"
-            )
+            hint = "write @@text to send a value starting with '@'"
+            raise local_validation_error(None, [issue], message=message, hint=hint)
     return raw
 
 

@@ -184,3 +184,108 @@ class Catalog:
             if model is not None:
                 return model, "/".join(parts[n:])
         return None
+
+    def search(
+        self,
+        query: str | None,
+        *,
+        category: str | None = None,
+        status: str | None = None,
+        candidates: list[CatalogModel] | None = None,
+    ) -> list[CatalogModel]:
+        """Models matching ``query`` best first (the Platform API's ``q``).
+
+        Ranked by relevance rather than requiring every word: each query word (filler
+        words left out, light stemming: ``running`` ~ ``run``) scores 3 in the endpoint
+        id or name, 2 in the category or tags, 1 in the description. Without a category
+        a model must score; with one, every model of the category is listed, matches
+        first. Ties keep the catalog's order (endpoint id).
+        """
+        pool = list(self.models.values()) if candidates is None else candidates
+        pool = [
+            m
+            for m in pool
+            if (not category or m.category == category)
+            and (not status or m.metadata.get("status", "active") == status)
+        ]
+        words = query_words(query or "")
+        if not words:
+            return pool
+        scored = [(relevance(m, words), i, m) for i, m in enumerate(pool)]
+        if not category:
+            scored = [s for s in scored if s[0] > 0]
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [m for _score, _i, m in scored]
+
+
+#: words a task description is made of that say nothing about the model
+_FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "for",
+        "with",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "into",
+        "my",
+        "me",
+        "i",
+        "you",
+        "it",
+        "this",
+        "that",
+        "is",
+        "are",
+        "be",
+        "some",
+        "any",
+        "please",
+        "want",
+        "need",
+        "model",
+        "models",
+        "generate",
+        "generating",
+        "make",
+        "making",
+        "create",
+        "creating",
+        "produce",
+        "get",
+        "using",
+        "use",
+    ]
+)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ning", "ing", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def query_words(query: str) -> list[str]:
+    import re
+
+    words = re.findall(r"[a-z0-9.]+", query.lower())
+    return [_stem(w) for w in words if w not in _FILLER]
+
+
+def relevance(model: CatalogModel, words: list[str]) -> int:
+    meta = model.metadata
+    fields = (
+        (3, f"{model.endpoint_id} {meta.get('display_name', '')}".lower()),
+        (2, f"{meta.get('category', '')} {' '.join(meta.get('tags') or [])}".lower()),
+        (1, str(meta.get("description", "")).lower()),
+    )
+    return sum(weight for w in words for weight, hay in fields if w in hay)

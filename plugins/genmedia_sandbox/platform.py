@@ -86,23 +86,6 @@ def model_entry(model: CatalogModel, expand: list[str], authed: bool) -> dict[st
     return entry
 
 
-def _matches(
-    model: CatalogModel, words: list[str], category: str | None, status: str | None
-) -> bool:
-    meta = model.metadata
-    if category and meta.get("category") != category:
-        return False
-    if status and meta.get("status", "active") != status:
-        return False
-    if words:
-        hay = " ".join(
-            [model.endpoint_id, str(meta.get("display_name", "")), str(meta.get("description", "")),
-             str(meta.get("category", "")), " ".join(meta.get("tags", []))]
-        ).lower()  # fmt: skip
-        return all(w in hay for w in words)
-    return True
-
-
 def _models(sandbox: Sandbox, request: Request) -> Response:
     params = request.query_params
     limit = parse_limit(params.get("limit"), DEFAULT_LIMIT)
@@ -121,13 +104,14 @@ def _models(sandbox: Sandbox, request: Request) -> Response:
     ids = multi(request, "endpoint_id")
     if len(ids) > 50:
         return platform_error(400, "validation_error", "At most 50 endpoint_id values are allowed")
-    words = (params.get("q") or "").lower().split()
     catalog = sandbox.catalog
     if ids:
         candidates = [m for m in (catalog.get(i) for i in ids) if m is not None]
     else:
         candidates = list(catalog.models.values())
-    found = [m for m in candidates if _matches(m, words, params.get("category"), status)]
+    found = catalog.search(
+        params.get("q"), category=params.get("category"), status=status, candidates=candidates
+    )
     start = (page - 1) * limit
     chunk = found[start : start + limit]
     more = start + limit < len(found)

@@ -180,7 +180,7 @@ def test_without_sandbox_the_run_goes_to_the_configured_host(cli, fake_fal) -> N
 def test_field_after_the_endpoint_selects_output(cli, fal_sandbox_env) -> None:
     result = cli("run", SCHNELL, "--prompt", "x", "--field", "result.images[0].url")
     assert result.exit_code == 0, result
-    assert result.stdout.startswith("http://127.0.0.1") and "\n" == result.stdout[-1]
+    assert result.stdout.startswith("http://127.0.0.1") and result.stdout[-1] == "\n"
 
 
 def test_field_after_models_query(cli, fal_sandbox_env) -> None:

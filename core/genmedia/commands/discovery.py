@@ -23,6 +23,75 @@ def split_multi(values: tuple[str, ...]) -> tuple[str, ...]:
 
 EXPAND_VALUES = ("openapi-3.0", "enterprise_status")
 
+# Category inference for ``genmedia models "<task>"`` (docs/commands.md#models): the first
+# rule whose words occur in the query names the output; the input is "image"/"video"/
+# "audio" when the query says so ("image to video", "from a photo", "upscale"), else text.
+_OUTPUT_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("3d", ("3d", "3-d", "mesh", "glb", "obj model")),
+    ("video", ("video", "clip", "animation", "animate", "movie", "film")),
+    ("speech", ("speech", "voice", "tts", "narrat", "speak", "say ", "transcri")),
+    ("music", ("music", "song", "melody", "soundtrack", "beat", "tune", "sound effect")),
+)
+_TASK_WORDS = (
+    "image", "picture", "photo", "illustration", "drawing", "draw", "paint", "logo", "poster",
+    "portrait", "render", "generate", "create", "make", "design", "edit", "upscale",
+    "restyle", "background",
+)  # fmt: skip
+_IMAGE_INPUT = (
+    "from an image", "from a photo", "from image", "from photo", "from a picture",
+    "this image", "this photo", "this picture", "my image", "my photo", "my picture",
+)  # fmt: skip
+#: words that transform media of the output's own kind ("upscale a video": video to video)
+_SAME_INPUT = (
+    "upscale", "edit", "restyle", "remove background", "background removal", "inpaint",
+    "outpaint", "enhance", "colorize", "convert",
+)  # fmt: skip
+
+
+def _input_kind(text: str) -> str | None:
+    import re
+
+    m = re.search(
+        r"\b(image|photo|picture|video|audio|speech|voice|text)s?\s+(?:to|into|2)\b", text
+    )
+    if m:
+        word = m.group(1)
+        return {"photo": "image", "picture": "image", "voice": "speech"}.get(word, word)
+    if any(w in text for w in _IMAGE_INPUT):
+        return "image"
+    if any(w in text for w in _SAME_INPUT):
+        return "same"
+    return None
+
+
+def infer_category(query: str) -> str | None:
+    """A category for a task described in words, or None when the query does not read
+    like a task (e.g. a model name such as ``flux``)."""
+    text = f" {query.lower()} "
+    source = _input_kind(text)
+    output = next((kind for kind, words in _OUTPUT_RULES if any(w in text for w in words)), None)
+    if output is None:
+        if not any(w in text for w in _TASK_WORDS) and len(text.split()) < 3:
+            return None
+        output = "image"
+    if source == "same":
+        source = output
+    if output == "3d":
+        return "image-to-3d" if source == "image" else "text-to-3d"
+    if output == "video":
+        return {"image": "image-to-video", "video": "video-to-video"}.get(
+            source or "", "text-to-video"
+        )
+    if output == "speech":
+        return (
+            "speech-to-text"
+            if "transcri" in text or source in ("speech", "audio")
+            else ("text-to-speech")
+        )
+    if output == "music":
+        return "text-to-audio"
+    return "image-to-image" if source == "image" else "text-to-image"
+
 
 def _render_models(doc: dict[str, Any], console: Any) -> None:
     from rich.markup import escape
@@ -62,6 +131,11 @@ def _render_models(doc: dict[str, Any], console: Any) -> None:
 )
 @click.option("--expand", multiple=True, help="Add openapi-3.0 and/or enterprise_status.")
 @click.option("--provider", metavar="NAME", help="Search this provider (default: fal).")
+@click.option(
+    "--no-classify",
+    is_flag=True,
+    help="Do not infer a category from the query (see inferred_category in the output).",
+)
 @click.pass_context
 def models(
     ctx: click.Context,
@@ -73,8 +147,14 @@ def models(
     endpoint_ids: tuple[str, ...],
     expand: tuple[str, ...],
     provider: str | None,
+    no_classify: bool,
 ) -> None:
-    """Search and list models."""
+    """Search and list models.
+
+    A query that describes a task ("generate a video of a dog running") is searched in
+    the category it implies, reported as inferred_category; --category or --no-classify
+    turns that off.
+    """
     app = get_app(ctx)
     expand = split_multi(expand)
     for value in expand:
@@ -84,21 +164,37 @@ def models(
             )
     from genmedia.types import ModelQuery
 
+    text = (query or "").strip() or None
+    inferred = None
+    if text and not category and not no_classify and not endpoint_ids and not cursor:
+        inferred = infer_category(text)
     q = ModelQuery(
-        query=(query or "").strip() or None,
-        category=category,
+        query=text,
+        category=category or inferred,
         status=None if status_ == "all" else status_,
         limit=limit,
         cursor=cursor,
         endpoint_ids=split_multi(endpoint_ids),
         expand=expand,
     )
-    page = app.default_provider(provider).search(q)
+    prov = app.default_provider(provider)
+    page = prov.search(q)
+    widened = False
+    if inferred and not page.models:
+        # nothing in the inferred category: the query alone is a better answer than none
+        import attrs
+
+        page = prov.search(attrs.evolve(q, category=None))
+        widened = True
     doc: dict[str, Any] = {}
     if q.query:
         doc["query"] = q.query
-    if q.category:
-        doc["category"] = q.category
+    if category:
+        doc["category"] = category
+    if inferred:
+        doc["inferred_category"] = inferred
+        if widened:
+            doc["hint"] = f"nothing in {inferred}: showing matches from every category"
     if q.status:
         doc["status"] = q.status
     if q.endpoint_ids:

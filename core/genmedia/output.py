@@ -149,9 +149,12 @@ def render_mapping(doc: Any, console: Console) -> None:
             console.print(f"[bold]{esc(key)}[/]: {esc(value)}", markup=True)
 
 
-def job_details(ctx: AppContext, details: Any) -> Any:
+def job_details(ctx: AppContext, details: Any, exit_code: int = 1) -> Any:
     """Add the job's identity and ``next`` (the exact command that resumes or inspects it)
-    to an error's details once a job exists; and this invocation's warnings."""
+    to an error's details once a job exists; and this invocation's warnings.
+
+    ``next`` reattaches (``status … --wait``) unless the job itself ended badly (the
+    model rejected the input or failed): then it shows the job and its logs."""
     job = ctx.current_job
     if job is None and not ctx.warnings and not ctx.tracebacks:
         return details
@@ -162,7 +165,9 @@ def job_details(ctx: AppContext, details: Any) -> Any:
     if job is not None:
         details.setdefault("endpoint_id", job.endpoint_id)
         details.setdefault("request_id", job.request_id)
-        details.setdefault("next", details.get("resume") or next_command(ctx, job))
+        ended = exit_code == 5 or "logs" in details
+        flag = "--logs" if ended else "--wait"
+        details.setdefault("next", details.get("resume") or next_command(ctx, job, flag))
     if ctx.warnings:
         details.setdefault("warnings", list(ctx.warnings))
     if ctx.tracebacks:
@@ -180,7 +185,7 @@ def print_error(ctx: AppContext, report: ErrorReport) -> None:
     """The error object on stderr: JSON in JSON mode, a readable message otherwise."""
     from genmedia.serialization import unstructure
 
-    details = job_details(ctx, unstructure(report.details))
+    details = job_details(ctx, unstructure(report.details), int(report.exit_code))
     if ctx.json_mode:
         obj: dict[str, Any] = {"error": report.error}
         if details:

@@ -120,14 +120,22 @@ def _render_docs(doc: dict[str, Any], console: Any) -> None:
 
 
 @click.command()
-@click.option("--non-interactive", is_flag=True, help="Do not prompt; use the flags only.")
+@click.option("-y", "--non-interactive", is_flag=True, help="Do not prompt; use the flags only.")
 @click.option(
     "--api-key",
     metavar="KEY",
-    help="The fal API key to save ('-' reads it from stdin). Kept if not given.",
+    help="The fal API key to save ('-' reads it from stdin, '' removes the saved key). "
+    "Kept if not given.",
 )
 @click.option(
-    "--output-format", type=click.Choice(["auto", "json", "pretty"]), help="Default output format."
+    "--no-save-key",
+    is_flag=True,
+    help="Do not ask for or save an API key (keep using FAL_KEY); save the other settings.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["auto", "json", "pretty", "standard"]),
+    help="Default output format ('standard' is another name for pretty).",
 )
 @click.option(
     "--auto-load-env/--no-auto-load-env",
@@ -139,6 +147,7 @@ def setup(
     ctx: click.Context,
     non_interactive: bool,
     api_key: str | None,
+    no_save_key: bool,
     output_format: str | None,
     auto_load_env: bool | None,
 ) -> None:
@@ -160,12 +169,20 @@ def setup(
     path = default_dirs()[0] / CONFIG_FILE
     current, _warnings = read_config_file(path)
     values = dict(current)
+    if output_format == "standard":
+        output_format = "pretty"
     if api_key == "-":
         api_key = app.stdin.readline().strip()
+    if no_save_key:
+        api_key = None
     if not non_interactive:
         app.prompted = True
-        api_key, output_format, auto_load_env = _ask(current, api_key, output_format, auto_load_env)
-    if api_key:
+        api_key, output_format, auto_load_env = _ask(
+            current, api_key, output_format, auto_load_env, ask_key=not no_save_key
+        )
+    if api_key is not None and not api_key.strip():
+        values.pop("api_key", None)  # --api-key "": forget the saved key
+    elif api_key:
         values["api_key"] = api_key.strip()
     if output_format:
         values["output_format"] = output_format
@@ -196,11 +213,13 @@ def _ask(
     api_key: str | None,
     output_format: str | None,
     auto_load_env: bool | None,
+    *,
+    ask_key: bool = True,
 ) -> tuple[str | None, str | None, bool | None]:
     """Prompt (on stderr) for whatever the flags left open."""
     from genmedia.config import mask_key
 
-    if api_key is None:
+    if api_key is None and ask_key:
         saved = current.get("api_key") if isinstance(current.get("api_key"), str) else None
         label = "fal API key" + (f" [{mask_key(saved)}, Enter keeps it]" if saved else "")
         entered = click.prompt(label, hide_input=True, default="", show_default=False, err=True)

@@ -189,7 +189,7 @@ def test_emulator_ranks_by_relevance():
     catalog = Catalog()
     found = [m.endpoint_id for m in catalog.search("generate a video of a dog running")]
     assert found and "video" in found[0]
-    assert [m.endpoint_id for m in catalog.search("flux schnell")][0] == SCHNELL
+    assert catalog.search("flux schnell")[0].endpoint_id == SCHNELL
 
 
 # --------------------------------------------------------------------------- setup

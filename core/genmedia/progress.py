@@ -6,7 +6,9 @@ Plugins use :func:`transfer_progress` for uploads and downloads::
         provider.upload(path, progress=progress)   # progress(done, total) or None
 
 ``progress`` is None when nothing should be drawn (JSON mode, stderr not a terminal), so
-callers skip the bookkeeping entirely.
+callers skip the bookkeeping entirely. In JSON mode with ``--events`` the callbacks
+stream ``{"event": "progress", "label", "done", "total"}`` lines instead of bars (one per
+10% of a known size, or per 8 MiB of an unknown one, and the last one).
 """
 
 from __future__ import annotations
@@ -22,8 +24,13 @@ if TYPE_CHECKING:  # pragma: no cover
 ProgressFn = Callable[[int, "int | None"], None]
 
 
+EVENT_STEP_UNKNOWN = 8 * 1024 * 1024
+
+
 def wants_progress(ctx: AppContext) -> bool:
-    return ctx.stderr_is_tty and not ctx.json_mode
+    if ctx.json_mode:
+        return bool(ctx.events)
+    return ctx.stderr_is_tty
 
 
 @contextlib.contextmanager
@@ -39,6 +46,9 @@ def transfer_progress(ctx: AppContext, label: str) -> Iterator[ProgressFn | None
 @contextlib.contextmanager
 def multi_progress(ctx: AppContext) -> Iterator[Callable[[str], ProgressFn]]:
     """Several bars at once (parallel downloads): ``add_task(label)`` returns a callback."""
+    if ctx.json_mode:
+        yield _event_tasks(ctx)
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -71,3 +81,23 @@ def multi_progress(ctx: AppContext) -> Iterator[Callable[[str], ProgressFn]]:
             return update
 
         yield add_task
+
+
+def _event_tasks(ctx: AppContext) -> Callable[[str], ProgressFn]:
+    """``add_task`` for ``--events``: progress as NDJSON lines, thread-safe, thinned out."""
+    lock = threading.Lock()
+
+    def add_task(label: str) -> ProgressFn:
+        last = [-1]
+
+        def update(done: int, total: int | None) -> None:
+            step = done * 10 // total if total else done // EVENT_STEP_UNKNOWN
+            if step == last[0]:
+                return
+            last[0] = step
+            with lock:
+                ctx.event("progress", label=label, done=done, total=total)
+
+        return update
+
+    return add_task

@@ -41,6 +41,15 @@ def test_a_failed_job_points_at_its_logs(cli, fal_sandbox_env):
     assert err["details"]["next"] == f"genmedia status {SCHNELL} {job.request_id} --logs"
 
 
+def test_events_stream_download_progress(cli, fal_sandbox_env, tmp_path):
+    result = cli("run", SCHNELL, "--prompt", "x", "--download", f"{tmp_path}/", "--events")
+    assert result.exit_code == 0, result
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    progress = [e for e in lines if e["event"] == "progress"]
+    assert progress and progress[-1]["done"] == progress[-1]["total"]
+    assert result.json["downloaded_files"]
+
+
 def test_status_errors_name_the_job(cli, fal_sandbox_env):
     fal_sandbox_env.set_timing(SCHNELL, run_s=5)
     rid = cli("run", SCHNELL, "--prompt", "x", "--async").json["request_id"]

@@ -39,9 +39,12 @@ class InvokeResult:
 
     @property
     def error(self) -> Any:
+        """The error object: all of stderr, or its last line with ``--events``."""
         text = self.stderr.strip()
-        start = text.rfind("\n{\n")
-        return json.loads(text[start + 1 :] if start >= 0 else text)
+        try:
+            return json.loads(text)
+        except ValueError:
+            return json.loads(text.splitlines()[-1])
 
 
 def plugin_manager(

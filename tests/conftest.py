@@ -147,7 +147,7 @@ def run_genmedia() -> Callable[..., subprocess.CompletedProcess[str]]:
     ) -> subprocess.CompletedProcess[str]:
         full_env = dict(os.environ)
         full_env.update(env or {})
-        return subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "genmedia", *args],
             capture_output=True,
             text=True,
@@ -155,6 +155,17 @@ def run_genmedia() -> Callable[..., subprocess.CompletedProcess[str]]:
             timeout=timeout,
             **kw,
         )
+        head = list(args[: args.index("--")] if "--" in args else args)
+        # stdout is a pipe: JSON mode unless told otherwise
+        if full_env.get("GENMEDIA_OUTPUT", "").lower() not in ("pretty", "standard"):
+            check_stderr_contract(
+                done.returncode,
+                done.stdout,
+                done.stderr,
+                events="--events" in head,
+                where=" ".join(args),
+            )
+        return done
 
     return run
 

@@ -108,8 +108,8 @@ def check_input_names(
                 "endpoint_id": request.endpoint_id,
                 "option": f"--{name}",
                 "did_you_mean": close,
-                "hint": f"see the model's inputs: genmedia schema {request.endpoint_id}; "
-                f"a model input named like a genmedia option: -i {name}=VALUE",
+                "hint": f"see the model's inputs: genmedia schema {request.endpoint_id} "
+                f"(to send --{name} as it is anyway: -i {name}=VALUE)",
             },
         )
 

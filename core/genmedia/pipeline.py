@@ -111,8 +111,8 @@ def announce_submitted(ctx: AppContext, handle: JobHandle) -> None:
         )
 
 
-def resume_command(handle: JobHandle) -> str:
-    return f"genmedia status {handle.endpoint_id} {handle.request_id} --wait"
+def resume_command(handle: JobHandle, invocation: str = "genmedia") -> str:
+    return f"{invocation} status {handle.endpoint_id} {handle.request_id} --wait"
 
 
 def wait_for_result(
@@ -208,7 +208,7 @@ def _stopped(
             details["cancel_error"] = str(cancel_exc)
     else:
         details["job"] = "still running; nothing was cancelled"
-        details["resume"] = resume_command(handle)
+        details["resume"] = resume_command(handle, ctx.invocation)
     kind = "Interrupted" if isinstance(exc, errors.Interrupted) else exc.message
     exc.message = f"{kind}: request {handle.request_id} on {handle.endpoint_id}"
     exc.args = (exc.message,)
@@ -273,7 +273,8 @@ def run(ctx: AppContext, request: RunRequest) -> tuple[dict[str, Any], int]:
             "status": "submitted",
             "request_id": handle.request_id,
             "endpoint_id": handle.endpoint_id,
-            "hint": f"Check status: genmedia status {handle.endpoint_id} {handle.request_id}",
+            "hint": f"Check status: {ctx.invocation} status {handle.endpoint_id} "
+            f"{handle.request_id}",
         }, 0
     result = ctx.pm.hook.genmedia_execute(request=request, provider=provider, ctx=ctx)
     return finish(ctx, result, request.extra)
@@ -306,7 +307,8 @@ def finish(
                     "endpoint_id": result.endpoint_id,
                     "request_id": result.request_id,
                     "job": "completed; its result can be fetched again",
-                    "resume": f"genmedia status {result.endpoint_id} {result.request_id} --result",
+                    "resume": f"{ctx.invocation} status {result.endpoint_id} "
+                    f"{result.request_id} --result",
                 },
             ) from None
         except Exception as exc:  # one sink must not lose the run, --debug or not

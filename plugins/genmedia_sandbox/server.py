@@ -284,8 +284,12 @@ def start_sandbox(
             sandbox.faults.add(fault)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
     real_port = sock.getsockname()[1]
     config = uvicorn.Config(
         sandbox,

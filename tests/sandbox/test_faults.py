@@ -203,11 +203,15 @@ def test_faults_from_start_option_env_syntax():
     try:
         url = f"{server.urls['queue']}/{FLUX}"
         assert (
-            httpx.post(url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}).status_code
+            httpx.post(
+                url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}
+            ).status_code
             == 401
         )
         assert (
-            httpx.post(url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}).status_code
+            httpx.post(
+                url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}
+            ).status_code
             == 200
         )
     finally:

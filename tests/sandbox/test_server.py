@@ -173,11 +173,15 @@ def test_sandbox_serve_command(tmp_path):
         assert doc["env"]["GENMEDIA_FAL_CDN_URL"] == doc["base_url"] + "/cdn"
         url = doc["urls"]["queue"] + "/fal-ai/flux/schnell"
         assert (
-            httpx.post(url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}).status_code
+            httpx.post(
+                url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}
+            ).status_code
             == 418
         )
         assert (
-            httpx.post(url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}).status_code
+            httpx.post(
+                url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}
+            ).status_code
             == 200
         )
     finally:

@@ -371,7 +371,10 @@ def _status(**params: Any) -> None:
             except KeyboardInterrupt:
                 raise errors.Interrupted(
                     f"Interrupted: request {handle.request_id} on {handle.endpoint_id}",
-                    {"request_id": handle.request_id, "resume": pipeline.resume_command(handle)},
+                    {
+                        "request_id": handle.request_id,
+                        "resume": pipeline.resume_command(handle, app.invocation),
+                    },
                 ) from None
             result = pipeline.wait_for_result(app, provider, handle, request)
         else:

@@ -436,17 +436,22 @@ class QueueEngine:
         }
         self.webhooks.append(record)
 
+        store = self.sandbox.store
+
         def deliver() -> None:
             import httpx
 
+            from .webhooks import signed_headers
+
             try:
+                body = json.dumps(payload).encode()
+                headers = {"content-type": "application/json"}
+                headers.update(signed_headers(store, job.request_id, body))
+                record["headers"] = headers
                 resp = httpx.post(
                     url,  # type: ignore[arg-type]
-                    content=json.dumps(payload),
-                    headers={
-                        "content-type": "application/json",
-                        "x-fal-webhook-request-id": job.request_id,
-                    },
+                    content=body,
+                    headers=headers,
                     timeout=10,
                 )
                 record["status_code"] = resp.status_code

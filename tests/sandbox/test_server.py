@@ -146,8 +146,9 @@ def test_configure_hook_starts_in_process_sandbox(monkeypatch):
         server = plugin._in_process
         assert settings.host("queue", default="https://queue.fal.run") == server.urls["queue"]
         assert settings.host("docs", default="https://docs.fal.ai/mcp") == server.urls["docs"]
-        assert settings.api_key == "sandbox" and settings.api_key_source == "sandbox"
+        assert settings.api_key == plugin.SANDBOX_KEY and settings.api_key_source == "sandbox"
         assert settings.sandbox_active is True
+        assert settings.invocation == "genmedia --sandbox"
         plugin.genmedia_configure(settings)
         assert plugin._in_process is server
     finally:

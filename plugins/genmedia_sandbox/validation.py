@@ -121,8 +121,8 @@ def _pydantic_error(err: Any) -> dict[str, Any]:
 @functools.lru_cache(maxsize=1)
 def _oas30_validator_class() -> Any:
     """openapi-schema-validator's OAS30Validator (``nullable``, OpenAPI 3.0 keywords), widened
-    to what fal's generated documents also contain: ``type: "null"`` inside ``anyOf``, and
-    numeric ``exclusiveMinimum``/``exclusiveMaximum`` (pydantic's ``gt``/``lt``), which
+    to what fal's generated documents also contain: ``type: "null"`` inside ``anyOf``,
+    ``const`` (pydantic's ``Literal``), and numeric ``exclusiveMinimum``/``exclusiveMaximum`` (pydantic's ``gt``/``lt``), which
     OpenAPI 3.0 spells as booleans. Both are read with their JSON Schema meaning, as
     pydantic on fal's side applies them."""
     from jsonschema import _keywords as draft
@@ -150,10 +150,17 @@ def _oas30_validator_class() -> Any:
 
         return check
 
+    def type_(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        if instance is None and (value == "null" or (isinstance(value, list) and "null" in value)):
+            return
+        yield from base["type"](validator, value, instance, schema)
+
     checker = OAS30Validator.TYPE_CHECKER.redefine("null", lambda _c, value: value is None)
     return validators.extend(
         OAS30Validator,
         {
+            "type": type_,
+            "const": draft.const,  # pydantic Literal[...] (JSON Schema's const; not OAS 3.0)
             "minimum": bound("minimum", "exclusiveMinimum"),
             "maximum": bound("maximum", "exclusiveMaximum"),
             "exclusiveMinimum": exclusive("exclusiveMinimum"),

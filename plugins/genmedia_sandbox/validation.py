@@ -122,9 +122,9 @@ def _pydantic_error(err: Any) -> dict[str, Any]:
 def _oas30_validator_class() -> Any:
     """openapi-schema-validator's OAS30Validator (``nullable``, OpenAPI 3.0 keywords), widened
     to what fal's generated documents also contain: ``type: "null"`` inside ``anyOf``,
-    ``const`` (pydantic's ``Literal``), and numeric ``exclusiveMinimum``/``exclusiveMaximum`` (pydantic's ``gt``/``lt``), which
-    OpenAPI 3.0 spells as booleans. Both are read with their JSON Schema meaning, as
-    pydantic on fal's side applies them."""
+    ``const`` (pydantic's ``Literal``), and numeric ``exclusiveMinimum``/``exclusiveMaximum``
+    (pydantic's ``gt``/``lt``, booleans in OpenAPI 3.0). They are read with their JSON
+    Schema meaning, as pydantic on fal's side applies them."""
     from jsonschema import _keywords as draft
     from jsonschema import validators
     from openapi_schema_validator import OAS30Validator

@@ -125,6 +125,13 @@ class Sandbox:
         self.assets = AssetsState()
 
     @property
+    def idempotency(self) -> dict[str, Any]:
+        """Assets API Idempotency-Key → [fingerprint, status, body, content type] (stored)."""
+        doc = self.store.read_doc("assets")
+        found = doc.get("idempotency") if isinstance(doc, dict) else None
+        return dict(found or {})
+
+    @property
     def urls(self) -> dict[str, str]:
         b = self.base_url
         return {

@@ -377,6 +377,8 @@ class QueueEngine:
         self._finish(job, 200, body, {})
 
     def _finish(self, job: Job, status: int, body: Any, headers: dict[str, str]) -> None:
+        if self.jobs.get(job.request_id) is not job:
+            return  # forgotten by a reset while it ran: it must not come back
         job.result_status, job.result_body = status, body
         job.result_headers = headers
         job.status, job.completed_at = "COMPLETED", time.time()

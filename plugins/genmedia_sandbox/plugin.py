@@ -283,4 +283,12 @@ def genmedia_register_commands(cli: click.Group) -> None:
             store.reset()
         finally:
             store.close()
+        serving = _running_serve(home)
+        if serving is not None:  # its in-memory caches too (the control route resets it all)
+            import httpx
+
+            try:
+                httpx.post(serving["base_url"] + "/_sandbox/reset", timeout=10)
+            except httpx.HTTPError as exc:
+                app.warn(f"the running sandbox serve could not be reset: {exc}")
         emit(app, {"reset": True, "home": str(home), "removed": before})

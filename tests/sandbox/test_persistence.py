@@ -113,6 +113,10 @@ def test_serve_and_in_process_share_one_store(tmp_path: Path) -> None:
         # the in-process emulator of another process sees the served job
         seen = ok("--sandbox", "status", FLUX, req, "--wait", "--json")
         assert seen["status"] == "completed"
+        # reset empties the store and the running server
+        assert ok("sandbox", "reset", "--json")["removed"]["jobs"] == {"COMPLETED": 1}
+        assert httpx.get(doc["base_url"] + "/_sandbox/jobs").json()["jobs"] == []
+        assert gm("--sandbox", "status", FLUX, req, "--json").returncode == 4
     finally:
         serve.terminate()
         serve.wait(10)

@@ -74,14 +74,12 @@ class Store:
         self.base_url = ""
         self._lock = threading.RLock()
         self.db_path = self.root / "state.sqlite3"
-        old_umask = os.umask(0o077)
-        try:
-            self._db = sqlite3.connect(
-                self.db_path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-        finally:
-            os.umask(old_umask)
+        # 0600 from the start (SQLite gives its -wal/-shm files the database's mode)
+        os.close(os.open(self.db_path, os.O_RDWR | os.O_CREAT, 0o600))
+        self._db = sqlite3.connect(
+            self.db_path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(_SCHEMA)
@@ -153,7 +151,7 @@ class Store:
         return self.loads(rows[0][0]) if rows else None
 
     def job_counts(self) -> dict[str, int]:
-        return dict(self._query("SELECT status, COUNT(*) FROM jobs GROUP BY status"))  # type: ignore[arg-type]
+        return dict(self._query("SELECT status, COUNT(*) FROM jobs GROUP BY status"))
 
     def list_jobs(self) -> list[dict[str, Any]]:
         return [self.loads(r[0]) for r in self._query("SELECT data FROM jobs ORDER BY created_at")]

@@ -149,3 +149,13 @@ def test_async_run_exits_cleanly_every_time() -> None:
         assert proc.returncode == 0, proc.stderr
         assert "Task exception" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
         assert "cannot schedule" not in proc.stderr
+
+
+def test_the_store_is_private(tmp_path: Path) -> None:
+    ok("--sandbox", "run", FLUX, "--prompt", "x", "--json")
+    home = Path(os.environ["GENMEDIA_SANDBOX_HOME"])
+    assert home.stat().st_mode & 0o777 == 0o700
+    for name in ("state.sqlite3", "state.sqlite3-wal"):
+        path = home / name
+        if path.exists():
+            assert path.stat().st_mode & 0o077 == 0, name

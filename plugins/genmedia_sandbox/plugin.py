@@ -73,8 +73,29 @@ def in_process_server() -> Any:
                 _in_process = start_sandbox(0, faults=faults, store=store)
             if preferred is None:
                 port_file.write_text(str(_in_process.port))
-            atexit.register(_stop_in_process)
+            _register_stop()
         return _in_process
+
+
+def _register_stop() -> None:
+    """Stop the in-process emulator before the interpreter's executors shut down.
+
+    Python shuts ``concurrent.futures`` down (no new ``asyncio.to_thread`` work) from
+    ``threading``'s exit callbacks, which run *before* ``atexit`` handlers; an emulator
+    stopped only at ``atexit`` could still be running a job that then failed with
+    "cannot schedule new futures after interpreter shutdown". ``threading`` runs its
+    callbacks last-registered first, so ours (registered after concurrent.futures is
+    imported) runs before the executors' shutdown. ``atexit`` stays as the fallback.
+    """
+    import concurrent.futures.thread  # noqa: F401 (its exit callback must be registered first)
+
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        try:
+            register(_stop_in_process)
+        except RuntimeError:  # already shutting down
+            pass
+    atexit.register(_stop_in_process)
 
 
 def _read_port(path: Path) -> int | None:

@@ -206,7 +206,8 @@ class QueueEngine:
             data = self.sandbox.store.load_job(request_id)
             if data is None:
                 return None
-            job = Job(**data)
+            known = {f.name for f in attrs.fields(Job)}  # a store written by another version
+            job = Job(**{k: v for k, v in data.items() if k in known})
             if job.status == "COMPLETED":
                 self.jobs[request_id] = job
             else:
@@ -305,6 +306,12 @@ class QueueEngine:
         except asyncio.CancelledError:
             if job.status != "COMPLETED" and not self.closed:
                 self._cancelled(job)
+            raise
+        except RuntimeError:
+            # the interpreter is exiting under us (no more executor threads): the job stays
+            # pending in the store and a later process finishes it by the clock
+            if self.closed or not threading.main_thread().is_alive():
+                return
             raise
         finally:
             self._running[job.endpoint_id] = max(0, self._running.get(job.endpoint_id, 1) - 1)

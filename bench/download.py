@@ -195,7 +195,7 @@ def bench(work: Path, base: str, runs: int, big_mib: int) -> dict[str, Any]:
     env = dict(os.environ)
     env.update(
         {
-            "FAL_KEY": "bench-key",
+            "FAL_KEY": "sandbox-bench-key",
             "GENMEDIA_FAL_QUEUE_URL": f"{base}/queue",
             "GENMEDIA_HOME": str(work / "home"),
             "GENMEDIA_NO_HISTORY": "1",

@@ -34,7 +34,7 @@ from pathlib import Path
 BASELINE = r"""
 import json, sys, httpx
 queue, api, endpoint, out_dir, download = sys.argv[1:6]
-key = {"Authorization": "Key bench"}
+key = {"Authorization": "Key sandbox-bench"}
 app = "/".join(endpoint.split("/")[:2])
 with httpx.Client(timeout=30) as c:
     c.get(f"{api}/models", params={"endpoint_id": endpoint, "expand": "openapi-3.0"}).json()
@@ -89,7 +89,7 @@ def main() -> None:
     env = dict(os.environ)
     env.update(server.env())
     env.update(
-        FAL_KEY="bench",
+        FAL_KEY="sandbox-bench",
         GENMEDIA_HOME=str(work / "home"),
         GENMEDIA_NO_GALLERY="1",
     )

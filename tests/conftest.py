@@ -40,6 +40,8 @@ ISOLATED_VARS = (
     "GENMEDIA_LOAD_DOTENV",
     "GENMEDIA_NO_HISTORY",
     "GENMEDIA_SANDBOX_FAULTS",
+    "GENMEDIA_SANDBOX_RESULT_TTL",
+    "GENMEDIA_SANDBOX_TOKEN_TTL",
 )
 
 
@@ -51,6 +53,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name, raising=False)
     home = tmp_path / "genmedia-home"
     monkeypatch.setenv("GENMEDIA_HOME", str(home))
+    # the sandbox's persistent state (jobs, files, assets of --sandbox) is per test too
+    monkeypatch.setenv("GENMEDIA_SANDBOX_HOME", str(tmp_path / "sandbox-home"))
     return home
 
 

@@ -56,6 +56,9 @@ class Settings:
     sandbox: bool = False
     #: set by the plugin that actually started a sandbox, so output can say so.
     sandbox_active: bool = False
+    #: the command words that reach this configuration again, used in every printed hint
+    #: (resume commands); a plugin may extend it (the sandbox sets "genmedia --sandbox").
+    invocation: str = "genmedia"
     _api_key: str | None = None
     api_key_source: str | None = None
     _host_overrides: dict[str, str] = attrs.field(factory=dict)

@@ -194,6 +194,11 @@ class AppContext:
     def sandbox_active(self) -> bool:
         return self._settings is not None and self._settings.sandbox_active
 
+    @property
+    def invocation(self) -> str:
+        """How hints spell the command (``Settings.invocation``; "genmedia" by default)."""
+        return self._settings.invocation if self._settings is not None else "genmedia"
+
     # -- providers -----------------------------------------------------------------------
 
     @property

@@ -177,8 +177,10 @@ def job_details(ctx: AppContext, details: Any, exit_code: int = 1) -> Any:
 
 def next_command(ctx: AppContext, job: Any, flag: str = "--wait") -> str:
     """``genmedia [--sandbox] status ENDPOINT REQUEST_ID --wait``: reattach to a job."""
-    sandbox = "--sandbox " if ctx.sandbox_active or ctx.sandbox_flag else ""
-    return f"genmedia {sandbox}status {job.endpoint_id} {job.request_id} {flag}"
+    invocation = ctx.invocation  # a plugin may set it (the sandbox: "genmedia --sandbox")
+    if (ctx.sandbox_active or ctx.sandbox_flag) and "--sandbox" not in invocation:
+        invocation += " --sandbox"
+    return f"{invocation} status {job.endpoint_id} {job.request_id} {flag}"
 
 
 def print_error(ctx: AppContext, report: ErrorReport) -> None:

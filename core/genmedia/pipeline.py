@@ -204,6 +204,12 @@ def resume_command(handle: JobHandle, ctx: AppContext | None = None) -> str:
     return next_command(ctx, handle)
 
 
+def _next_command(ctx: AppContext, job: Any, flag: str) -> str:
+    from genmedia.output import next_command
+
+    return next_command(ctx, job, flag)
+
+
 def wait_for_result(
     ctx: AppContext, provider: Provider, handle: JobHandle, request: RunRequest
 ) -> RunResult:
@@ -368,7 +374,8 @@ def run(
             "status": "submitted",
             "request_id": handle.request_id,
             "endpoint_id": handle.endpoint_id,
-            "hint": f"Check status: genmedia status {handle.endpoint_id} {handle.request_id}",
+            "hint": f"Check status: {ctx.invocation} status {handle.endpoint_id} "
+            f"{handle.request_id}",
         }, 0
     result = ctx.pm.hook.genmedia_execute(request=request, provider=provider, ctx=ctx)
     return finish(ctx, result, request.extra)
@@ -401,8 +408,7 @@ def finish(
                     "endpoint_id": result.endpoint_id,
                     "request_id": result.request_id,
                     "job": "completed; its result can be fetched again",
-                    "resume": f"genmedia {'--sandbox ' if ctx.sandbox_active else ''}status "
-                    f"{result.endpoint_id} {result.request_id} --result",
+                    "resume": _next_command(ctx, result, "--result"),
                 },
             ) from None
         except Exception as exc:  # one sink must not lose the run, --debug or not

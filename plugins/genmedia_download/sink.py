@@ -276,7 +276,7 @@ def _run_jobs(
                 ctx.warn(
                     f"interrupted while downloading the outputs of request {result.request_id} "
                     f"({kept}); fetch them with: "
-                    f"genmedia status {result.endpoint_id} {result.request_id} {again}",
+                    f"{ctx.invocation} status {result.endpoint_id} {result.request_id} {again}",
                     once=False,
                 )
         raise

@@ -60,7 +60,8 @@ def iso(ts: float | None) -> str | None:
 
 
 def resume_command(job: JobRecord) -> str:
-    return f"genmedia status {job.request_id} --wait"
+    invocation = "genmedia --sandbox" if job.sandbox else "genmedia"
+    return f"{invocation} status {job.request_id} --wait"
 
 
 def job_doc(job: JobRecord, *, full: bool) -> dict[str, Any]:

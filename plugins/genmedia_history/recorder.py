@@ -382,10 +382,10 @@ def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
         return None
     if job is None:
         return None
-    if job.sandbox:
+    if job.sandbox and not ctx.sandbox_active:
         ctx.warn(
-            f"job {job.request_id} ran on the fal emulator (sandbox): it can be resumed only"
-            " while that emulator still runs"
+            f"job {job.request_id} ran on the fal emulator (sandbox): resume it with"
+            f" genmedia --sandbox status {job.request_id}"
         )
     return JobHandle(
         provider=job.provider,

@@ -177,7 +177,7 @@ def _bounds(value: float, schema: Mapping[str, Any], loc: list[Any]) -> list[Iss
     for bound, code, words in checks:
         if not _is_number(bound):
             continue
-        limit = float(bound)
+        limit = bound  # exact: Python compares int and float by value, never via float()
         broken = {
             "greater_than_equal": value < limit,
             "less_than_equal": value > limit,

@@ -34,6 +34,7 @@ from . import faults as faultmod
 from .catalog import Catalog
 from .records import ROLE_PREFIXES, Fault, RequestLogEntry
 from .storage import Storage
+from .store import Store
 from .validation import InputValidator, PlatformValidator, ValidationIssue
 
 _ORDER = ["/api/v1", "/docs/mcp", "/_sandbox", "/queue", "/run", "/rest", "/cdn"]
@@ -55,18 +56,58 @@ def platform_error(status: int, kind: str, message: str) -> Response:
     return JSONResponse({"error": {"type": kind, "message": message}}, status)
 
 
+#: The documented sandbox key (``genmedia --sandbox`` and ``genmedia sandbox env`` use it).
+SANDBOX_KEY = "sandbox-key:offline-rehearsal"
+#: Every key whose id (the part before ``:``) starts with this is a sandbox key.
+SANDBOX_KEY_PREFIX = "sandbox"
+NO_USER = "No user found for Key ID and Secret"
+
+
 def has_key(request: Request) -> bool:
     value = request.headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
     return scheme.lower() in ("key", "bearer") and bool(token.strip())
 
 
+def is_sandbox_key(key: str) -> bool:
+    return key.startswith(SANDBOX_KEY_PREFIX)
+
+
+def key_error(sandbox: Sandbox, request: Request) -> Response | None:
+    """None when the request carries an accepted ``Key …``; fal's 401 otherwise.
+
+    Accepted: sandbox keys (id starting with ``sandbox``) and keys registered through
+    ``POST /_sandbox/keys``. fal answers an unknown key with 401 "No user found for Key
+    ID and Secret" and a missing one with 401 too.
+    """
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    if not token or scheme.lower() not in ("key", "bearer"):
+        return fal_error(401, "Missing authorization header (use 'Authorization: Key <FAL_KEY>')")
+    if scheme.lower() == "key" and (is_sandbox_key(token) or sandbox.store.has_key(token)):
+        return None
+    return fal_error(401, NO_USER)
+
+
 class Sandbox:
     """All emulator state, shared by the ASGI app (event loop) and the test-side handle."""
 
-    def __init__(self, *, validate_platform: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        validate_platform: bool = True,
+        store: Store | None = None,
+        result_ttl: float = 3600.0,
+        token_ttl: float = 3600.0,
+        log_window: int = 3,
+    ) -> None:
+        self.store = store or Store.temporary_store()
+        self.result_ttl = result_ttl
+        self.token_ttl = token_ttl
+        self.log_window = log_window
         self.catalog = Catalog()
-        self.storage = Storage()
+        self.storage = Storage(self.store)
         self.faults = faultmod.FaultRegistry()
         self.input_validator = InputValidator()
         self.platform_validator = PlatformValidator()
@@ -82,7 +123,13 @@ class Sandbox:
 
         self.queue = QueueEngine(self)
         self.assets = AssetsState()
-        self.idempotency: dict[str, tuple[str, int, bytes, str | None]] = {}
+
+    @property
+    def idempotency(self) -> dict[str, Any]:
+        """Assets API Idempotency-Key → [fingerprint, status, body, content type] (stored)."""
+        doc = self.store.read_doc("assets")
+        found = doc.get("idempotency") if isinstance(doc, dict) else None
+        return dict(found or {})
 
     @property
     def urls(self) -> dict[str, str]:
@@ -101,7 +148,7 @@ class Sandbox:
         self.queue.reset()
         self.storage.reset()
         self.assets.reset()
-        self.idempotency.clear()
+        self.store.reset()
         with self._lock:
             self.requests.clear()
             self.validation_errors.clear()
@@ -122,6 +169,7 @@ class Sandbox:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
                     self.loop = asyncio.get_running_loop()
+                    self.queue.loop = self.loop
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
@@ -282,10 +330,9 @@ class Sandbox:
         if role in ("queue", "run"):
             from . import queue_api
 
-            if not has_key(request):
-                return fal_error(
-                    401, "Missing authorization header (use 'Authorization: Key <FAL_KEY>')"
-                )
+            refused = key_error(self, request)
+            if refused is not None:
+                return refused
             return await queue_api.handle(self, role, sub, request, job_faults)
         if role in ("rest", "cdn"):
             from . import cdn
@@ -310,7 +357,7 @@ class Sandbox:
         from . import assets, platform
 
         optional_auth = sub.rstrip("/") == "/models" and request.method == "GET"
-        if not optional_auth and not has_key(request):
+        if (not optional_auth or has_key(request)) and key_error(self, request) is not None:
             return platform_error(401, "authorization_error", "Missing or invalid API key")
         if sub == "/assets" or sub.startswith("/assets/"):
             return await assets.handle(self, sub[len("/assets") :], request)

@@ -8,6 +8,9 @@ with the base64 page cursor. Mutations honour ``Idempotency-Key``: the same key
 with the same method, path and body replays the first response (status and
 body) and creates nothing; the same key with a different request is answered
 ``409 validation_error``.
+
+The library lives in the store (one JSON document, read and written back inside one
+``BEGIN IMMEDIATE`` transaction per request), so separate processes share it.
 """
 
 from __future__ import annotations
@@ -51,6 +54,18 @@ class AssetsState:
             self.assets.clear()
             self.tags.clear()
             self.collections.clear()
+
+    def load(self, doc: Any) -> dict[str, Any]:
+        doc = doc if isinstance(doc, dict) else {}
+        self.assets = doc.get("assets") or {}
+        self.tags = doc.get("tags") or {}
+        self.collections = doc.get("collections") or {}
+        idem: dict[str, Any] = doc.get("idempotency") or {}
+        return idem
+
+    def dump(self, idempotency: dict[str, Any]) -> dict[str, Any]:
+        return {"assets": self.assets, "tags": self.tags, "collections": self.collections,
+                "idempotency": idempotency}  # fmt: skip
 
 
 def _err(status: int, message: str) -> Response:
@@ -273,8 +288,6 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 
 
 async def handle(sandbox: Sandbox, sub: str, request: Request) -> Response:
-    from . import assets_routes
-
     found = next(
         ((p.match(sub), n) for m, p, n in ROUTES if m == request.method and p.match(sub)), None
     )
@@ -284,6 +297,27 @@ async def handle(sandbox: Sandbox, sub: str, request: Request) -> Response:
     body, error = await read_json(request)
     if error is not None:
         return _err(400, f"Malformed JSON body: {error}")
+    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        await sandbox.queue.find(body["request_id"])  # a job of another process: load it
+    with sandbox.assets.lock, sandbox.store.transaction() as db:
+        idempotency = sandbox.assets.load(sandbox.store.get_doc(db, "assets"))
+        response = _handle_locked(sandbox, sub, request, body, match, name, idempotency)
+        if request.method != "GET":
+            sandbox.store.put_doc(db, "assets", sandbox.assets.dump(idempotency))
+    return response
+
+
+def _handle_locked(
+    sandbox: Sandbox,
+    sub: str,
+    request: Request,
+    body: Any,
+    match: Any,
+    name: str,
+    idempotency: dict[str, Any],
+) -> Response:
+    from . import assets_routes
+
     key = request.headers.get("idempotency-key")
     mutating = request.method in ("POST", "PUT", "PATCH", "DELETE")
     if key and mutating:
@@ -291,24 +325,25 @@ async def handle(sandbox: Sandbox, sub: str, request: Request) -> Response:
         fingerprint = hashlib.sha256(
             request.method.encode() + sub.encode() + b"\0" + raw
         ).hexdigest()
-        previous = sandbox.idempotency.get(key)
+        previous = idempotency.get(key)
         if previous is not None:
             if previous[0] != fingerprint:
                 return _err(409, "Idempotency-Key was already used with a different request")
             _, status, content, ctype = previous
             headers = {"idempotent-replayed": "true"}
-            return Response(content, status, media_type=ctype, headers=headers)
+            return Response(content.encode(), status, media_type=ctype, headers=headers)
     helper = Assets(sandbox)
-    with sandbox.assets.lock:
-        response = getattr(assets_routes, name)(helper, body, request, match.groupdict().get("id"))  # type: ignore[union-attr]
+    response: Response = getattr(assets_routes, name)(
+        helper, body, request, match.groupdict().get("id")
+    )
     if key and mutating and response.status_code < 500:
-        sandbox.idempotency[key] = (
+        idempotency[key] = [
             fingerprint,
             response.status_code,
-            response.body,
+            bytes(response.body).decode(),
             response.media_type,
-        )
-    return response  # type: ignore[no-any-return]
+        ]
+    return response
 
 
 def dumps(value: Any) -> bytes:

@@ -5,6 +5,7 @@ Called by :func:`genmedia_sandbox.assets.handle` with the state lock held.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -75,11 +76,16 @@ def upload(a: Assets, body: Body, request: Request, _id: str | None) -> Response
     return JSONResponse({"asset": a.view(asset)}, 201)
 
 
+_OWN_FILE = re.compile(r"^https?://(?:127\.0\.0\.1|localhost)(?::\d+)?/cdn/files/([^/]+)/")
+
+
 def _stored_for(a: Assets, url: str) -> Any:
+    """A file of the store, by a URL of this emulator or of an earlier one (another port)."""
     cdn = a.sandbox.urls["cdn"] + "/files/"
     if url.startswith(cdn):
         return a.sandbox.storage.get(url[len(cdn) :].split("/", 1)[0])
-    return None
+    found = _OWN_FILE.match(url)
+    return a.sandbox.storage.get(found[1]) if found else None
 
 
 def _image_size(stored: Any) -> tuple[int | None, int | None]:

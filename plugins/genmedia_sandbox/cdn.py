@@ -23,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+import time
+from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from .app import Sandbox, fal_error, has_key, read_json
+from .app import Sandbox, fal_error, key_error, read_json
 from .storage import PendingUpload, Storage
 
 _CDN_MULTI = re.compile(
@@ -42,10 +43,35 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 async def handle(sandbox: Sandbox, role: str, sub: str, request: Request) -> Response:
     if role == "rest":
-        if not has_key(request):
-            return fal_error(401, "Missing authorization header")
+        if sub.rstrip("/") == "/.well-known/jwks.json" and request.method == "GET":
+            from .webhooks import jwks
+
+            return JSONResponse(jwks(sandbox.store))  # fal's webhook keys: no auth
+        refused = key_error(sandbox, request)
+        if refused is not None:
+            return refused
         return await _rest(sandbox, sub, request)
     return await _cdn(sandbox, sub, request)
+
+
+def token_error(sandbox: Sandbox, request: Request) -> Response | None:
+    """CDN uploads need a token from ``/storage/auth/token`` (``Bearer``), still valid.
+
+    401 when the header is missing, is not ``Bearer`` (a fal key is refused here) or the
+    token has expired; 403 for a token the emulator never issued.
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return fal_error(
+            401, "Missing CDN token (use 'Authorization: Bearer <token>' from /storage/auth/token)"
+        )
+    expires = sandbox.store.token_expiry(token)
+    if expires is None:
+        return fal_error(403, "Invalid CDN token")
+    if time.time() >= expires:
+        return fal_error(401, "CDN token expired")
+    return None
 
 
 # ---------------------------------------------------------------------------- REST
@@ -58,10 +84,13 @@ async def _rest(sandbox: Sandbox, sub: str, request: Request) -> Response:
     cdn = sandbox.urls["cdn"]
     if path == "/storage/auth/token":
         await read_json(request)
-        expires = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
+        now = time.time()
+        token = "sandbox-cdn-" + secrets.token_hex(16)
+        sandbox.store.add_token(token, now + sandbox.token_ttl)
+        expires = datetime.fromtimestamp(int(now + sandbox.token_ttl), timezone.utc)
         return JSONResponse(
             {
-                "token": "sandbox-cdn-" + secrets.token_hex(12),
+                "token": token,
                 "token_type": "Bearer",
                 "base_url": cdn,
                 "expires_at": expires.isoformat(),
@@ -122,8 +151,9 @@ async def _cdn(sandbox: Sandbox, sub: str, request: Request) -> Response:
     presigned = _PRESIGNED.match(sub)
     if presigned is not None:
         return await _presigned(sandbox, presigned, request)
-    if not has_key(request):
-        return fal_error(401, "Missing authorization (CDN token)")
+    refused = token_error(sandbox, request)
+    if refused is not None:
+        return refused
     name = request.headers.get("x-fal-file-name") or "upload.bin"
     content_type = request.headers.get("content-type") or "application/octet-stream"
     if method == "POST" and sub.rstrip("/") == "/files/upload":

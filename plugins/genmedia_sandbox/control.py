@@ -10,7 +10,9 @@
 ``GET /_sandbox/jobs``     jobs (id, endpoint, status, timestamps)
 ``GET /_sandbox/validation-errors``  Platform API validation failures
 ``POST /_sandbox/files``   ``{"size": N, "content_type"?, "name"?}`` → ``{"url"}``
-``POST /_sandbox/reset``   clear faults, jobs, files, assets, logs, timings
+``POST /_sandbox/keys``    ``{"key": "<id>:<secret>"}``: accept this key from now on
+                           (besides the sandbox keys, whose id starts with ``sandbox``)
+``POST /_sandbox/reset``   clear faults, jobs, files, assets, logs, timings, keys
 =========================  =====================================================
 """
 
@@ -92,6 +94,12 @@ async def handle(sandbox: Sandbox, sub: str, request: Request) -> Response:
             str(body.get("name") or "blob.bin"),
         )  # fmt: skip
         return JSONResponse({"url": url}, 201)
+    if path == "/keys" and method == "POST":
+        key = body.get("key") if isinstance(body, dict) else None
+        if not isinstance(key, str) or not key.strip() or not key.isprintable():
+            return fal_error(400, 'body must be {"key": "<id>:<secret>"}')
+        sandbox.store.add_key(key.strip())
+        return JSONResponse({"registered": True}, 201)
     if path == "/reset" and method == "POST":
         sandbox.reset_state()
         return JSONResponse({"reset": True})

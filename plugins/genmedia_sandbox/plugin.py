@@ -1,11 +1,16 @@
 """genmedia hook implementations of the sandbox plugin (registered by the core as ``sandbox``).
 
-- ``genmedia sandbox serve [--port N] [--host H]``: run the emulator in the foreground;
-  prints ``{"base_url", "urls", "env", "sandbox": true}`` as one JSON line on stdout and
-  serves until Ctrl-C (exit 0). ``GENMEDIA_SANDBOX_FAULTS`` registers faults at start.
+- ``genmedia sandbox serve [--port N] [--host H] [--print-env]``: run the emulator in the
+  foreground on the persistent store; prints ``{"base_url", "urls", "env", "sandbox": true}``
+  as one JSON line (or ``export …`` lines with ``--print-env``) and serves until Ctrl-C.
+  ``GENMEDIA_SANDBOX_FAULTS`` registers faults at start.
+- ``genmedia sandbox env``: the ``export …`` lines (or ``--json``) that point genmedia at a
+  running ``sandbox serve``: ``eval "$(genmedia sandbox env)"``.
+- ``genmedia sandbox status`` / ``genmedia sandbox reset``: where the store lives and what it
+  holds / forget everything in it.
 - ``genmedia --sandbox …`` / ``GENMEDIA_SANDBOX=1``: ``genmedia_configure`` starts one
-  in-process emulator (a daemon thread, stopped at exit), points every fal host role
-  at it and supplies the key ``"sandbox"`` when none is configured.
+  in-process emulator on the persistent store (a daemon thread, stopped in order at exit),
+  points every fal host role at it and uses the documented sandbox key (never a real key).
 
 This module imports neither starlette nor uvicorn: they load only when a server starts.
 """
@@ -13,8 +18,10 @@ This module imports neither starlette nor uvicorn: they load only when a server 
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genmedia import hookimpl
@@ -25,20 +32,80 @@ if TYPE_CHECKING:
     from genmedia.config import Settings
 
 ROLES = ("queue", "run", "rest", "api", "cdn", "docs")
+#: The documented sandbox key (kept in sync with ``genmedia_sandbox.app.SANDBOX_KEY``).
+SANDBOX_KEY = "sandbox-key:offline-rehearsal"
+SERVE_FILE = "serve.json"
 _lock = threading.Lock()
 _in_process: Any = None
 
 
+def store_home() -> Path:
+    from .store import default_home
+
+    return default_home()
+
+
 def in_process_server() -> Any:
-    """The process-wide sandbox started for ``--sandbox`` (started on first call)."""
+    """The process-wide sandbox started for ``--sandbox`` (started on first call).
+
+    It keeps its state in the persistent store (``GENMEDIA_SANDBOX_HOME``); when that
+    variable changes (tests do), the next call starts a server on the new store.
+    """
     global _in_process
     with _lock:
-        if _in_process is None or not _in_process.running:
+        home = store_home()
+        if _in_process is not None and (
+            not _in_process.running or Path(_in_process.store.root) != home
+        ):
+            _in_process.stop()
+            _in_process = None
+        if _in_process is None:
             from .server import start_sandbox
+            from .store import Store
 
-            _in_process = start_sandbox(faults=os.environ.get("GENMEDIA_SANDBOX_FAULTS") or None)
-            atexit.register(_stop_in_process)
+            store = Store(home)
+            faults = os.environ.get("GENMEDIA_SANDBOX_FAULTS") or None
+            port_file = home / "port"
+            preferred = _read_port(port_file)
+            try:
+                _in_process = start_sandbox(preferred or 0, faults=faults, store=store)
+            except OSError:  # the store's usual port is busy (another process holds it)
+                _in_process = start_sandbox(0, faults=faults, store=store)
+            if preferred is None:
+                port_file.write_text(str(_in_process.port))
+            _register_stop()
         return _in_process
+
+
+def _register_stop() -> None:
+    """Stop the in-process emulator before the interpreter's executors shut down.
+
+    Python shuts ``concurrent.futures`` down (no new ``asyncio.to_thread`` work) from
+    ``threading``'s exit callbacks, which run *before* ``atexit`` handlers; an emulator
+    stopped only at ``atexit`` could still be running a job that then failed with
+    "cannot schedule new futures after interpreter shutdown". ``threading`` runs its
+    callbacks last-registered first, so ours (registered after concurrent.futures is
+    imported) runs before the executors' shutdown. ``atexit`` stays as the fallback.
+    """
+    import concurrent.futures.thread  # noqa: F401 (its exit callback must be registered first)
+
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        try:
+            register(_stop_in_process)
+        except RuntimeError:  # already shutting down
+            pass
+    atexit.register(_stop_in_process)
+
+
+def _read_port(path: Path) -> int | None:
+    """The port this store's in-process emulators prefer, so URLs they print (uploads,
+    outputs) keep working in the next ``--sandbox`` command while the port is free."""
+    try:
+        port = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return port if 1024 <= port <= 65535 else None
 
 
 def _stop_in_process() -> None:
@@ -53,13 +120,49 @@ def _stop_in_process() -> None:
 def genmedia_configure(config: Settings) -> None:
     if not getattr(config, "sandbox", False):
         return
-    server = in_process_server()
+    from genmedia import errors
+
+    try:
+        server = in_process_server()
+    except (ValueError, OSError, RuntimeError) as exc:  # FaultSpecError is a ValueError
+        raise errors.ConfigError(
+            f"The sandbox could not start: {exc}",
+            {"store": str(store_home()), "hint": "check GENMEDIA_SANDBOX_* variables"},
+        ) from None
     for role in ROLES:
         config.set_host(role, server.urls[role])
-    if config.api_key is None:
-        config.set_api_key("sandbox", source="sandbox")
+    # a configured real key is never sent, not even to the local emulator
+    config.set_api_key(SANDBOX_KEY, source="sandbox")
     if hasattr(config, "sandbox_active"):
         config.sandbox_active = True
+    if hasattr(config, "invocation"):
+        config.invocation = "genmedia --sandbox"
+
+
+def export_lines(env: dict[str, str]) -> str:
+    import shlex
+
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+
+
+def serve_env(server_env: dict[str, str]) -> dict[str, str]:
+    """Everything a shell needs to point genmedia (and fal-client's run host) at a server."""
+    return {**server_env, "FAL_KEY": SANDBOX_KEY}
+
+
+def _running_serve(home: Path) -> dict[str, Any] | None:
+    """The ``serve.json`` of a live ``sandbox serve`` on this store, or None."""
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        doc = json.loads((home / SERVE_FILE).read_text())
+        parts = urlsplit(doc["base_url"])
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+            pass
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 @hookimpl
@@ -79,32 +182,44 @@ def genmedia_register_commands(cli: click.Group) -> None:
     @click.option(
         "--queue-time", "queue_s", type=float, default=None, help="Seconds each job queues."
     )
-    def serve(port: int, host: str, run_s: float | None, queue_s: float | None) -> None:
+    @click.option(
+        "--print-env",
+        is_flag=True,
+        help="Print `export …` lines (for eval) instead of the JSON line, then serve.",
+    )
+    def serve(
+        port: int, host: str, run_s: float | None, queue_s: float | None, print_env: bool
+    ) -> None:
         """Serve the emulator until Ctrl-C; prints its URLs and env vars as JSON first.
 
-        Faults from GENMEDIA_SANDBOX_FAULTS (the X-Sandbox-Fault syntax) apply from start.
+        State lives in the same store as `genmedia --sandbox` (GENMEDIA_SANDBOX_HOME), so
+        both see the same jobs, files and assets. Faults from GENMEDIA_SANDBOX_FAULTS
+        (the X-Sandbox-Fault syntax) apply from start.
         """
+        import sys
         import time
 
         from .faults import FaultSpecError
         from .server import start_sandbox
+        from .store import Store
 
+        home = store_home()
         try:
             server = start_sandbox(
                 port, host, run_s=run_s, queue_s=queue_s,
-                faults=os.environ.get("GENMEDIA_SANDBOX_FAULTS") or None,
+                faults=os.environ.get("GENMEDIA_SANDBOX_FAULTS") or None, store=Store(home),
             )  # fmt: skip
-        except (FaultSpecError, OSError) as exc:
+        except (FaultSpecError, OSError, ValueError) as exc:
             raise click.ClickException(f"sandbox failed to start: {exc}") from exc
-        doc = {
-            "base_url": server.base_url,
-            "urls": server.urls,
-            "env": server.env(),
-            "sandbox": True,
-        }
-        import json
-
-        click.echo(json.dumps(doc))
+        env = serve_env(server.env())
+        doc = {"base_url": server.base_url, "urls": server.urls, "env": env, "sandbox": True}
+        marker = home / SERVE_FILE
+        marker.write_text(json.dumps({**doc, "pid": os.getpid()}))
+        if print_env:
+            sys.stdout.write(export_lines(env))
+        else:
+            sys.stdout.write(json.dumps(doc) + "\n")
+        sys.stdout.flush()
         try:
             while server.running:
                 time.sleep(0.2)
@@ -112,3 +227,89 @@ def genmedia_register_commands(cli: click.Group) -> None:
             pass
         finally:
             server.stop()
+            try:
+                if json.loads(marker.read_text()).get("pid") == os.getpid():
+                    marker.unlink()
+            except (OSError, ValueError):
+                pass
+
+    @sandbox_group.command("env")
+    @click.pass_context
+    def env_cmd(ctx: click.Context) -> None:
+        """Print `export …` lines pointing genmedia at the running `sandbox serve`.
+
+        Use: eval "$(genmedia sandbox env)". With --json: {"env": {...}, "base_url"}.
+        The key exported is the documented sandbox key (never a real one).
+        """
+        from genmedia import errors
+        from genmedia.cli import get_app
+        from genmedia.output import emit
+
+        app = get_app(ctx)
+        home = store_home()
+        doc = _running_serve(home)
+        if doc is None:
+            raise errors.ConfigError(
+                "No `genmedia sandbox serve` is running on this sandbox store",
+                {
+                    "store": str(home),
+                    "hint": "start one first: genmedia sandbox serve & "
+                    "(or use genmedia --sandbox … for an in-process emulator)",
+                },
+            )
+        env = serve_env(doc["env"])
+        if app.json_flag or app.field:  # export lines even into a pipe: they are for eval
+            emit(app, {"base_url": doc["base_url"], "env": env})
+            return
+        app.stdout.write(export_lines(env))
+        app.stdout.flush()
+
+    @sandbox_group.command("status")
+    @click.pass_context
+    def status_cmd(ctx: click.Context) -> None:
+        """Show where the sandbox store lives and what it holds (jobs, files, assets)."""
+        from genmedia.cli import get_app
+        from genmedia.output import emit
+
+        from .store import Store
+
+        app = get_app(ctx)
+        home = store_home()
+        if not (home / "state.sqlite3").exists():
+            emit(app, {"home": str(home), "exists": False})
+            return
+        store = Store(home)
+        try:
+            doc: dict[str, Any] = {**store.summary(), "exists": True}
+        finally:
+            store.close()
+        serving = _running_serve(home)
+        doc["serve"] = serving["base_url"] if serving else None
+        emit(app, doc)
+
+    @sandbox_group.command("reset")
+    @click.pass_context
+    def reset_cmd(ctx: click.Context) -> None:
+        """Forget every sandbox job, upload, output and asset (the store's contents)."""
+        from genmedia.cli import get_app
+        from genmedia.output import emit
+
+        from .store import Store
+
+        app = get_app(ctx)
+        home = store_home()
+        store = Store(home)
+        try:
+            before = store.summary()
+            store.reset()
+        finally:
+            store.close()
+        serving = _running_serve(home)
+        if serving is not None:  # its in-memory caches too (the control route resets it all)
+            import httpx
+
+            try:
+                httpx.post(serving["base_url"] + "/_sandbox/reset", timeout=10)
+            except httpx.HTTPError as exc:
+                app.warn(f"the running sandbox serve could not be reset: {exc}")
+        emit(app, {"reset": True, "home": str(home), "removed": before})

@@ -5,6 +5,12 @@ least its queue time and until a slot frees (FIFO per endpoint; ``low`` priority
 behind ``normal``), runs IN_PROGRESS for its run time while emitting log lines,
 then ends COMPLETED with a stored result (status, body, headers). There is no
 FAILED state: failures, cancellations and start timeouts are COMPLETED too.
+
+Every job is also written to the store (:mod:`.store`) at submit and at completion.
+A job the store holds but this process does not run (its process exited, e.g. after
+``genmedia --sandbox run … --async``) advances by wall-clock time: IN_QUEUE until
+``created_at + queue_s``, IN_PROGRESS for ``run_s`` with its log lines, then the first
+process that looks at it produces the output and stores it (first completion wins).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import time
 import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from .outputs import OutputOptions, build_output, derive_seed
 from .records import Fault, Job, Timing
@@ -58,6 +66,22 @@ class QueueEngine:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._changed: dict[str, asyncio.Event] = {}
         self._overrides: dict[str, dict[str, Any]] = {}
+        self._producing: dict[str, asyncio.Task[None]] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+
+    async def close(self) -> None:
+        """Stop in order: no new work, cancel running jobs (they stay pending in the store).
+
+        Called on the event loop before it stops, so no task is left to call
+        ``asyncio.to_thread`` after the loop's executor has shut down.
+        """
+        self.closed = True
+        tasks = [*self._tasks.values(), *self._producing.values()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- configuration --------------------------------------------------------------
     def timing(self, endpoint_id: str) -> Timing:
@@ -75,9 +99,10 @@ class QueueEngine:
             return base
 
     def reset(self) -> None:
-        for task in list(self._tasks.values()):
+        for task in [*self._tasks.values(), *self._producing.values()]:
             task.cancel()
         with self._lock:
+            self._producing.clear()
             self.jobs.clear()
             self.timings = {None: Timing()}
             self.webhooks.clear()
@@ -138,6 +163,7 @@ class QueueEngine:
             else:
                 override[fault.kind] = fault.params
         override["run_s"] = run_s
+        job.queue_s, job.run_s, job.log_lines = queue_s, run_s, max(1, timing.log_lines)
         raw_timeout = headers.get("x-fal-request-timeout")
         if raw_timeout:
             try:
@@ -159,8 +185,58 @@ class QueueEngine:
             loop.call_later(queue_s, self._pump, endpoint_id)
         if job.request_timeout is not None:
             loop.call_later(job.request_timeout, self._start_deadline, job)
+        self.sandbox.store.save_job(attrs.asdict(job))
         self._pump(endpoint_id)
         return job
+
+    def waiting(self, endpoint_id: str) -> int:
+        """How many requests of this endpoint wait in this process's queue."""
+        return len(self._waiting.get(endpoint_id, []))
+
+    # -- lookup ----------------------------------------------------------------------
+    def expired(self, job: Job) -> bool:
+        ttl = self.sandbox.result_ttl
+        return job.completed_at is not None and time.time() - job.completed_at > ttl
+
+    async def find(self, request_id: str) -> Job | None:
+        """The job, from this process or the store (advanced by wall clock); None if unknown
+        or its result has expired (fal keeps results for a limited time)."""
+        job = self.jobs.get(request_id)
+        if job is None:
+            data = self.sandbox.store.load_job(request_id)
+            if data is None:
+                return None
+            known = {f.name for f in attrs.fields(Job)}  # a store written by another version
+            job = Job(**{k: v for k, v in data.items() if k in known})
+            if job.status == "COMPLETED":
+                self.jobs[request_id] = job
+            else:
+                job = await self._advance(job)
+        if self.expired(job):
+            return None
+        return job
+
+    async def _advance(self, job: Job) -> Job:
+        """A job nobody runs here: its state from the wall clock (produced when due)."""
+        now = time.time()
+        start = job.created_at + job.queue_s
+        if now < start:
+            job.status = "IN_QUEUE"
+            return job
+        job.status, job.started_at = "IN_PROGRESS", start
+        step = job.run_s / job.log_lines if job.run_s > 0 else 0.0
+        due = job.log_lines if step == 0 else min(job.log_lines, int((now - start) / step) + 1)
+        job.logs = [_log(m, _iso(start + i * step)) for i, m in enumerate(_steps(job)[:due])]
+        if now < start + job.run_s:
+            return job
+        task = self._producing.get(job.request_id)
+        if task is None:
+            self.jobs[job.request_id] = job
+            task = asyncio.get_running_loop().create_task(self._produce(job, {}))
+            self._producing[job.request_id] = task
+            task.add_done_callback(lambda _: self._producing.pop(job.request_id, None))
+        await asyncio.shield(task)
+        return self.jobs.get(job.request_id, job)
 
     def queue_position(self, job: Job) -> int:
         queue = self._waiting.get(job.endpoint_id, [])
@@ -173,6 +249,8 @@ class QueueEngine:
         return self.timing(endpoint_id).concurrency
 
     def _pump(self, endpoint_id: str) -> None:
+        if self.closed:
+            return
         queue = self._waiting.get(endpoint_id, [])
         limit = self._limit(endpoint_id)
         now = time.monotonic()
@@ -219,24 +297,27 @@ class QueueEngine:
         try:
             lines = max(1, timing.log_lines)
             run_s = float(override.get("run_s", timing.run_s))
-            steps = [f"Running {job.endpoint_id} (genmedia sandbox)"]
-            steps += [f"step {i}/{lines - 1}" for i in range(1, lines)]
-            for message in steps:
-                job.logs.append(
-                    {"message": message, "level": "INFO", "source": "USER", "timestamp": iso_now()}
-                )
+            for message in _steps(job, lines):
+                job.logs.append(_log(message, iso_now()))
                 self._notify(job)
                 if run_s > 0:
                     await asyncio.sleep(run_s / lines)
             await self._produce(job, override)
         except asyncio.CancelledError:
-            if job.status != "COMPLETED":
+            if job.status != "COMPLETED" and not self.closed:
                 self._cancelled(job)
+            raise
+        except RuntimeError:
+            # the interpreter is exiting under us (no more executor threads): the job stays
+            # pending in the store and a later process finishes it by the clock
+            if self.closed or not threading.main_thread().is_alive():
+                return
             raise
         finally:
             self._running[job.endpoint_id] = max(0, self._running.get(job.endpoint_id, 1) - 1)
             self._tasks.pop(job.request_id, None)
-            self._pump(job.endpoint_id)
+            if not self.closed:
+                self._pump(job.endpoint_id)
 
     async def _produce(self, job: Job, override: dict[str, Any]) -> None:
         sandbox = self.sandbox
@@ -303,9 +384,18 @@ class QueueEngine:
         self._finish(job, 200, body, {})
 
     def _finish(self, job: Job, status: int, body: Any, headers: dict[str, str]) -> None:
+        if self.jobs.get(job.request_id) is not job:
+            return  # forgotten by a reset while it ran: it must not come back
         job.result_status, job.result_body = status, body
         job.result_headers = headers
         job.status, job.completed_at = "COMPLETED", time.time()
+        won = self.sandbox.store.complete_job(attrs.asdict(job))
+        if won.get("completed_at") != job.completed_at:  # another process completed it first
+            for key in ("result_status", "result_body", "result_headers", "completed_at",
+                        "error", "error_type", "cancelled", "logs", "inference_time"):  # fmt: skip
+                setattr(job, key, won.get(key, getattr(job, key)))
+            self._notify(job)
+            return
         self._notify(job)
         if job.webhook_url:
             self._post_webhook(job)
@@ -323,7 +413,10 @@ class QueueEngine:
     def cancel(self, job: Job) -> tuple[int, str]:
         if job.status == "COMPLETED":
             return 400, "ALREADY_COMPLETED"
-        if job.status == "IN_QUEUE":
+        if job.request_id not in self.jobs:  # run by nobody here: cancel it in the store
+            self.jobs[job.request_id] = job
+            self._cancelled(job)
+        elif job.status == "IN_QUEUE":
             self._dequeue(job)
             self._cancelled(job)
         else:
@@ -352,17 +445,22 @@ class QueueEngine:
         }
         self.webhooks.append(record)
 
+        store = self.sandbox.store
+
         def deliver() -> None:
             import httpx
 
+            from .webhooks import signed_headers
+
             try:
+                body = json.dumps(payload).encode()
+                headers = {"content-type": "application/json"}
+                headers.update(signed_headers(store, job.request_id, body))
+                record["headers"] = headers
                 resp = httpx.post(
                     url,  # type: ignore[arg-type]
-                    content=json.dumps(payload),
-                    headers={
-                        "content-type": "application/json",
-                        "x-fal-webhook-request-id": job.request_id,
-                    },
+                    content=body,
+                    headers=headers,
                     timeout=10,
                 )
                 record["status_code"] = resp.status_code
@@ -370,6 +468,20 @@ class QueueEngine:
                 record["error"] = repr(exc)
 
         threading.Thread(target=deliver, name="sandbox-webhook", daemon=True).start()
+
+
+def _steps(job: Job, lines: int | None = None) -> list[str]:
+    lines = lines or job.log_lines
+    steps = [f"Running {job.endpoint_id} (genmedia sandbox)"]
+    return steps + [f"step {i}/{lines - 1}" for i in range(1, lines)]
+
+
+def _log(message: str, timestamp: str) -> dict[str, Any]:
+    return {"message": message, "level": "INFO", "source": "USER", "timestamp": timestamp}
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _large_size(params: dict[str, Any] | None) -> int | None:

@@ -43,7 +43,8 @@ def status_body(sandbox: Sandbox, job: Job, logs: bool) -> dict[str, Any]:
     if job.status == "IN_QUEUE":
         body["queue_position"] = sandbox.queue.queue_position(job)
     else:
-        body["logs"] = list(job.logs) if logs else None
+        # a moving window, like fal's (c.2): clients must de-duplicate by content
+        body["logs"] = list(job.logs[-sandbox.log_window :]) if logs else None
     if job.status == "COMPLETED":
         body["metrics"] = (
             {"inference_time": job.inference_time} if job.inference_time is not None else {}
@@ -72,7 +73,7 @@ async def handle(
         if request.method != "POST":
             return fal_error(405, "Method Not Allowed")
         return await _submit(sandbox, sub, request, job_faults)
-    job = sandbox.queue.jobs.get(match["rid"])
+    job = await sandbox.queue.find(match["rid"])
     tail = match["tail"]
     if job is None or job.app_path != match["app"].strip("/"):
         if tail == "/cancel":
@@ -82,7 +83,7 @@ async def handle(
         if request.method not in ("PUT", "POST"):
             return fal_error(405, "Method Not Allowed")
         code, text = sandbox.queue.cancel(job)
-        return JSONResponse({"status": text}, code)
+        return JSONResponse({"status": text}, code, headers={"x-fal-request-id": job.request_id})
     if request.method != "GET":
         return fal_error(405, "Method Not Allowed")
     if tail == "/status":
@@ -106,15 +107,21 @@ def _result(job: Job) -> Response:
 
 async def _stream(sandbox: Sandbox, job: Job, logs: bool) -> Any:
     last = None
+    quiet = 0.0
     while True:
         text = json.dumps(status_body(sandbox, job, logs))
         if text != last:
             yield f"data: {text}\n\n"
-            last = text
+            last, quiet = text, 0.0
         if job.status == "COMPLETED":
             return
-        if not await sandbox.queue.wait_change(job, KEEPALIVE_S):
-            yield ": keep-alive\n\n"
+        # a job run by another process (or by nobody) moves by the clock: look again often
+        if not await sandbox.queue.wait_change(job, 0.25):
+            quiet += 0.25
+            job = await sandbox.queue.find(job.request_id) or job
+            if quiet >= KEEPALIVE_S:
+                quiet = 0.0
+                yield ": keep-alive\n\n"
 
 
 async def _accept(
@@ -148,6 +155,21 @@ async def _accept(
                 400,
                 f"Invalid X-Fal-Request-Timeout: {timeout!r}",
                 {"x-fal-error-type": "bad_request"},
+            )
+    limit = request.query_params.get("fal_max_queue_length")
+    if limit is not None and not sync:
+        try:
+            max_len = int(limit)
+        except ValueError:
+            max_len = -1
+        if max_len < 0:
+            return fal_error(400, f"Invalid fal_max_queue_length: {limit!r}")
+        if sandbox.queue.waiting(model.endpoint_id) >= max_len:
+            return fal_error(
+                429,
+                f"Queue is full: {model.endpoint_id} has {max_len} or more requests waiting "
+                f"(fal_max_queue_length={max_len})",
+                {"x-fal-error-type": "queue_full"},
             )
     priority = headers.get("x-fal-queue-priority")
     if priority is not None and priority not in ("normal", "low"):
@@ -189,7 +211,7 @@ async def _run_sync(
         return job
     while job.status != "COMPLETED":
         await sandbox.queue.wait_change(job, 1.0)
-    if sub.rstrip("/").endswith("/stream"):
+    if sub.rstrip("/").endswith("/stream") and job.result_status < 400:
         text = json.dumps(job.result_body)
         return Response(f"data: {text}\n\n", job.result_status, media_type="text/event-stream",
                         headers={"x-fal-request-id": job.request_id})  # fmt: skip

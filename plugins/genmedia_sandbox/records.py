@@ -120,3 +120,6 @@ class Job:
     headers: dict[str, str] = attrs.field(factory=dict)
     sync: bool = False
     inference_time: float | None = None
+    queue_s: float = 0.0
+    run_s: float = 0.0
+    log_lines: int = 3

@@ -62,6 +62,7 @@ class SandboxServer:
         self.scheme = scheme
         self.base_url = f"{scheme}://127.0.0.1:{port}"
         sandbox.base_url = self.base_url
+        sandbox.store.base_url = self.base_url
 
     # -- addresses -----------------------------------------------------------------------
     @property
@@ -80,12 +81,30 @@ class SandboxServer:
         return self._thread.is_alive() and not self._server.should_exit
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop serving (open keep-alive connections are not waited for) and delete files."""
+        """Stop serving, in order: the queue first (running jobs are cancelled on the loop
+        and stay pending in the store), then the server; open keep-alive connections are
+        not waited for. A temporary store is deleted; a persistent one is kept."""
+        loop = self._sandbox.loop
+        if loop is not None and self._thread.is_alive() and not loop.is_closed():
+            try:
+                asyncio.run_coroutine_threadsafe(self._sandbox.queue.close(), loop).result(timeout)
+            except Exception:  # the loop is going away anyway; never fail a stop
+                pass
         self._server.should_exit = True
         self._server.force_exit = True
         self._thread.join(timeout)
         self._sandbox.storage.close()
+        self._sandbox.store.close()
         LIVE.discard(self)
+
+    @property
+    def store(self) -> Any:
+        """The :class:`genmedia_sandbox.store.Store` this server keeps its state in."""
+        return self._sandbox.store
+
+    def register_key(self, key: str) -> None:
+        """Accept ``key`` from now on (besides the sandbox keys), like ``POST /_sandbox/keys``."""
+        self._sandbox.store.add_key(key)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` on the server's event loop and wait for it (state touched by the loop)."""
@@ -206,6 +225,18 @@ class SandboxServer:
         self.stop()
 
 
+def _seconds(value: float | None, env: str) -> float:
+    import os
+
+    if value is not None:
+        return float(value)
+    raw = os.environ.get(env)
+    try:
+        return float(raw) if raw else 3600.0
+    except ValueError:
+        raise ValueError(f"{env} must be a number of seconds, not {raw!r}") from None
+
+
 def start_sandbox(
     port: int = 0,
     host: str = "127.0.0.1",
@@ -218,6 +249,9 @@ def start_sandbox(
     ssl_keyfile: str | None = None,
     validate_platform: bool = True,
     warm_validator: bool = False,
+    store: Any = None,
+    result_ttl: float | None = None,
+    token_ttl: float | None = None,
     log_level: str = "critical",
     timeout: float = 10.0,
 ) -> SandboxServer:
@@ -225,13 +259,22 @@ def start_sandbox(
 
     ``queue_s``/``run_s``/``concurrency`` set the default queue clock; ``faults`` is a
     fault spec registered at start; ``ssl_certfile``/``ssl_keyfile`` serve HTTPS;
-    ``warm_validator`` builds the openapi-core validator in a background thread.
+    ``warm_validator`` builds the openapi-core validator in a background thread;
+    ``store`` is a :class:`~genmedia_sandbox.store.Store` (default: a private temporary
+    one, deleted at stop); ``result_ttl`` is how long results stay fetchable (default
+    ``$GENMEDIA_SANDBOX_RESULT_TTL`` or 3600 s), ``token_ttl`` how long CDN upload tokens
+    stay valid (``$GENMEDIA_SANDBOX_TOKEN_TTL`` or 3600 s).
     """
     import uvicorn
 
     from .app import Sandbox
 
-    sandbox = Sandbox(validate_platform=validate_platform)
+    sandbox = Sandbox(
+        validate_platform=validate_platform,
+        store=store,
+        result_ttl=_seconds(result_ttl, "GENMEDIA_SANDBOX_RESULT_TTL"),
+        token_ttl=_seconds(token_ttl, "GENMEDIA_SANDBOX_TOKEN_TTL"),
+    )
     sandbox.queue.set_timing(None, queue_s=queue_s, run_s=run_s)
     sandbox.queue.timings[None].concurrency = concurrency
     if faults:
@@ -241,8 +284,12 @@ def start_sandbox(
             sandbox.faults.add(fault)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
     real_port = sock.getsockname()[1]
     config = uvicorn.Config(
         sandbox,

@@ -1,7 +1,7 @@
 """Validation: model inputs (jsonschema → FastAPI 422) and Platform API traffic (openapi-core).
 
-Model inputs are checked against the model's input schema with ``jsonschema``
-(Draft 2020-12, ``$ref`` resolved inside the model's OpenAPI document) and the
+Model inputs are checked against the model's input schema with openapi-schema-validator's
+OAS30Validator (OpenAPI 3.0: ``nullable``; ``$ref`` resolved inside the model's document) and the
 errors are reshaped like FastAPI/Pydantic v2 does: ``{"detail": [{loc, msg, type,
 input, ctx?, url}]}``.
 
@@ -15,6 +15,7 @@ warm-up thread, so the emulator starts fast.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from pathlib import Path
@@ -117,8 +118,65 @@ def _pydantic_error(err: Any) -> dict[str, Any]:
     return item  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1)
+def _oas30_validator_class() -> Any:
+    """openapi-schema-validator's OAS30Validator (``nullable``, OpenAPI 3.0 keywords), widened
+    to what fal's generated documents also contain: ``type: "null"`` inside ``anyOf``,
+    ``const`` (pydantic's ``Literal``), and numeric ``exclusiveMinimum``/``exclusiveMaximum``
+    (pydantic's ``gt``/``lt``, booleans in OpenAPI 3.0). They are read with their JSON
+    Schema meaning, as pydantic on fal's side applies them."""
+    from jsonschema import _keywords as draft
+    from jsonschema import validators
+    from openapi_schema_validator import OAS30Validator
+
+    base = OAS30Validator.VALIDATORS
+
+    def numeric(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    def bound(name: str, exclusive: str) -> Any:
+        def check(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+            if numeric(schema.get(exclusive)):  # JSON Schema meaning: independent keywords
+                yield from getattr(draft, name)(validator, value, instance, schema)
+            else:
+                yield from base[name](validator, value, instance, schema)
+
+        return check
+
+    def exclusive(name: str) -> Any:
+        def check(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+            if numeric(value):
+                yield from getattr(draft, name)(validator, value, instance, schema)
+
+        return check
+
+    def type_(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        if instance is None and (value == "null" or (isinstance(value, list) and "null" in value)):
+            return
+        yield from base["type"](validator, value, instance, schema)
+
+    checker = OAS30Validator.TYPE_CHECKER.redefine("null", lambda _c, value: value is None)
+    return validators.extend(
+        OAS30Validator,
+        {
+            "type": type_,
+            "const": draft.const,  # pydantic Literal[...] (JSON Schema's const; not OAS 3.0)
+            "minimum": bound("minimum", "exclusiveMinimum"),
+            "maximum": bound("maximum", "exclusiveMaximum"),
+            "exclusiveMinimum": exclusive("exclusiveMinimum"),
+            "exclusiveMaximum": exclusive("exclusiveMaximum"),
+        },
+        type_checker=checker,
+    )
+
+
 class InputValidator:
-    """Caches one jsonschema validator per (model, schema name)."""
+    """Caches one OpenAPI 3.0 schema validator per (model, schema name).
+
+    fal's model documents are OpenAPI 3.0 (``nullable: true``, boolean exclusive bounds),
+    so inputs are checked with openapi-schema-validator's OAS30Validator, not a JSON
+    Schema 2020-12 validator (which ignores ``nullable`` and rejects a valid ``null``).
+    """
 
     def __init__(self) -> None:
         self._cache: dict[tuple[int, str], Any] = {}
@@ -129,10 +187,8 @@ class InputValidator:
         with self._lock:
             found = self._cache.get(key)
             if found is None:
-                from jsonschema import Draft202012Validator
-
                 root = {"$ref": f"#/components/schemas/{name}", "components": doc["components"]}
-                found = self._cache[key] = Draft202012Validator(root)
+                found = self._cache[key] = _oas30_validator_class()(root)
         return found
 
     def errors(self, doc: dict[str, Any], name: str | None, payload: Any) -> list[dict[str, Any]]:

@@ -47,6 +47,8 @@ def test_journal_urls_of_a_gone_host_never_get_the_key(
 ):
     # A job recorded against another emulator (say, a --sandbox run) ...
     other = fresh_fal_sandbox
+    other.register_key("REALKEY:topsecret")
+    fal_sandbox_env.register_key("REALKEY:topsecret")
     env = {**other.env(), "FAL_KEY": "REALKEY:topsecret"}
     submitted = cli("run", FLUX, "--prompt", "cat", "--async", env=env)
     assert submitted.exit_code == 0, submitted

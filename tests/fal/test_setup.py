@@ -68,6 +68,7 @@ def test_api_key_from_stdin_and_the_saved_key_is_used(
     cli, isolated_env, fal_sandbox_env, monkeypatch
 ):
     monkeypatch.delenv("FAL_KEY")
+    fal_sandbox_env.register_key(KEY)  # the emulator accepts only keys it knows, as fal does
     assert cli("setup", "--non-interactive", "--api-key", "-", input=KEY + "\n").exit_code == 0
     assert json.loads(config_path(isolated_env).read_text())["api_key"] == KEY
     result = cli("pricing", "fal-ai/flux/dev")

@@ -100,7 +100,7 @@ def _raw_request(
     parts = urlsplit(base)
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
         head = (
-            f"{method} {parts.path}{path} HTTP/1.1\r\nHost: x\r\nAuthorization: Key k\r\n"
+            f"{method} {parts.path}{path} HTTP/1.1\r\nHost: x\r\nAuthorization: Key sandbox-k\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
         )
         sock.sendall(head.encode() + body)
@@ -203,11 +203,15 @@ def test_faults_from_start_option_env_syntax():
     try:
         url = f"{server.urls['queue']}/{FLUX}"
         assert (
-            httpx.post(url, json={"prompt": "x"}, headers={"Authorization": "Key k"}).status_code
+            httpx.post(
+                url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}
+            ).status_code
             == 401
         )
         assert (
-            httpx.post(url, json={"prompt": "x"}, headers={"Authorization": "Key k"}).status_code
+            httpx.post(
+                url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}
+            ).status_code
             == 200
         )
     finally:

@@ -113,7 +113,7 @@ def test_validation_failure_fails_the_test_that_caused_it(tmp_path):
 
         def test_sends_invalid(fal_sandbox):
             httpx.post(fal_sandbox.urls["api"] + "/assets/tags", json={"name": ""},
-                       headers={"Authorization": "Key k"})
+                       headers={"Authorization": "Key sandbox-k"})
 
         def test_clean(fal_sandbox):
             httpx.get(fal_sandbox.urls["api"] + "/models")

@@ -146,8 +146,9 @@ def test_configure_hook_starts_in_process_sandbox(monkeypatch):
         server = plugin._in_process
         assert settings.host("queue", default="https://queue.fal.run") == server.urls["queue"]
         assert settings.host("docs", default="https://docs.fal.ai/mcp") == server.urls["docs"]
-        assert settings.api_key == "sandbox" and settings.api_key_source == "sandbox"
+        assert settings.api_key == plugin.SANDBOX_KEY and settings.api_key_source == "sandbox"
         assert settings.sandbox_active is True
+        assert settings.invocation == "genmedia --sandbox"
         plugin.genmedia_configure(settings)
         assert plugin._in_process is server
     finally:
@@ -173,11 +174,15 @@ def test_sandbox_serve_command(tmp_path):
         assert doc["env"]["GENMEDIA_FAL_CDN_URL"] == doc["base_url"] + "/cdn"
         url = doc["urls"]["queue"] + "/fal-ai/flux/schnell"
         assert (
-            httpx.post(url, json={"prompt": "x"}, headers={"Authorization": "Key k"}).status_code
+            httpx.post(
+                url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}
+            ).status_code
             == 418
         )
         assert (
-            httpx.post(url, json={"prompt": "x"}, headers={"Authorization": "Key k"}).status_code
+            httpx.post(
+                url, json={"prompt": "x"}, headers={"Authorization": "Key sandbox-k"}
+            ).status_code
             == 200
         )
     finally:

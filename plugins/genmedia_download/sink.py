@@ -152,6 +152,9 @@ def _run_jobs(
 ) -> None:
     from genmedia.progress import multi_progress, wants_progress
 
+    from .readsize import apply as read_in_big_blocks
+
+    read_in_big_blocks()  # 256 KiB socket reads (see readsize.py); stock 64 KiB if unavailable
     client = ctx.http  # created here, in the main thread, before any worker starts
     cancel = threading.Event()
     commit_lock = threading.Lock()

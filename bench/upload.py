@@ -44,6 +44,7 @@ READ = 1 << 20
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # a reply's headers and body leave at once, as from a CDN
     base = ""
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet

@@ -263,11 +263,9 @@ def bench(work: Path, base: str, runs: int, big_mib: int) -> dict[str, Any]:
         cpu = {name: median(values) for name, values in cpus.items()}
         fixed = med["genmedia --result only"]
         print(f"\n{case}: {runs} interleaved runs each")
-        print(
-            f"  {'':<26} {'wall median':>11} {'spread (s)':>22} {'cpu median':>10} {'peak RSS':>10}"
-        )
+        print(f"  {'':<26} {'wall median':>11} {'spread':>24} {'cpu median':>10} {'peak RSS':>10}")
         for name in tools:
-            print(f"  {name:<26} {med[name]:>10.3f}s {spread(walls[name]):>22} "
+            print(f"  {name:<26} {med[name]:>10.3f}s {spread(walls[name]):>24} "
                   f"{cpu[name]:>9.3f}s {fmt_rss(rss[name]):>10}")  # fmt: skip
         row: dict[str, Any] = {
             name: {"median_s": round(med[name], 3), "cpu_median_s": round(cpu[name], 3),

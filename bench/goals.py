@@ -7,7 +7,9 @@
     goals.report()   # prints the table (also returned as a list of dicts for JSON output)
 
 A line reads ``<figure>  <ratio>x  goal <= <goal>x  met`` (or ``NOT MET``). A goal is met
-when the measured ratio is at most the goal. Figures on a shared machine are noisy: print
+when the measured ratio is at most the goal. Goals that are a plain amount rather than a
+ratio (a latency in ms, a peak RSS in MiB) use :meth:`Goals.limit`, printed the same way
+with their unit. Figures on a shared machine are noisy: print
 the spread of the samples beside the medians (:func:`spread`) so a reader can tell a miss
 from noise.
 """
@@ -19,10 +21,10 @@ from typing import Any
 
 
 def spread(samples: list[float]) -> str:
-    """``min–max`` of the samples and their count, for the line beside a median."""
+    """``min–max s, n=N`` of the samples (seconds), for the line beside a median."""
     if not samples:
         return "no samples"
-    return f"{min(samples):.3f}–{max(samples):.3f} over {len(samples)}"
+    return f"{min(samples):.3f}–{max(samples):.3f} s, n={len(samples)}"
 
 
 def median(samples: list[float]) -> float:
@@ -36,10 +38,15 @@ class Goals:
 
     def check(self, figure: str, ratio: float, goal: float, note: str = "") -> bool:
         """Record ``ratio`` against ``goal`` (met when ``ratio <= goal``) and print the line."""
-        met = ratio <= goal
+        return self.limit(figure, ratio, goal, "x", note)
+
+    def limit(self, figure: str, value: float, goal: float, unit: str, note: str = "") -> bool:
+        """Record an amount (``value`` in ``unit``) against its ceiling ``goal``."""
+        met = value <= goal
         self.rows.append(
-            {"figure": figure, "ratio": round(ratio, 3), "goal": goal, "met": met, "note": note}
-        )
+            {"figure": figure, "value": round(value, 3), "goal": goal, "unit": unit,
+             "met": met, "note": note}
+        )  # fmt: skip
         print(self.line(self.rows[-1]), flush=True)
         return met
 
@@ -47,7 +54,11 @@ class Goals:
     def line(row: dict[str, Any]) -> str:
         verdict = "met" if row["met"] else "NOT MET"
         note = f"  ({row['note']})" if row["note"] else ""
-        return f"  {row['figure']:<58} {row['ratio']:>6.2f}x  goal <= {row['goal']:.2f}x  {verdict}{note}"
+        unit = row["unit"]
+        sep = "" if unit == "x" else " "
+        value = f"{row['value']:.2f}{sep}{unit}"
+        goal = f"{row['goal']:.2f}{sep}{unit}"
+        return f"  {row['figure']:<58} {value:>10}  goal <= {goal:<9} {verdict}{note}"
 
     def report(self) -> list[dict[str, Any]]:
         """Print the summary of every goal checked so far; returns the rows (for JSON)."""

@@ -194,9 +194,9 @@ def bench(
             samples[name]["rss"].append(rss / 1024)
     print(f"{mib} MiB upload, {runs} interleaved runs each (python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cpus)")  # fmt: skip
-    print(f"{'':<24} {'wall median':>11} {'spread (s)':>22} {'cpu median':>10} {'peak RSS':>10}")
+    print(f"{'':<24} {'wall median':>11} {'spread':>24} {'cpu median':>10} {'peak RSS':>10}")
     for name, s in samples.items():
-        print(f"{name:<24} {median(s['wall']):>10.3f}s {spread(s['wall']):>22} "
+        print(f"{name:<24} {median(s['wall']):>10.3f}s {spread(s['wall']):>24} "
               f"{median(s['cpu']):>9.3f}s {max(s['rss']):>7.1f} MiB")  # fmt: skip
     med = {name: median(s["wall"]) for name, s in samples.items()}
     cpu = {name: median(s["cpu"]) for name, s in samples.items()}

@@ -16,6 +16,7 @@ Each figure is printed beside its goal (``bench/goals.py``).
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -87,6 +88,7 @@ def commands(n: int) -> dict[str, list[float]]:
                     times[name].append(time.perf_counter() - start)
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return times
 
 

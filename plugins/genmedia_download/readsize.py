@@ -17,8 +17,8 @@ The fallback is the stock behaviour: if an httpcore upgrade renames or drops the
 :func:`apply` changes nothing and returns False, downloads stay correct (just slower), and
 ``tests/download/test_readsize.py`` fails so the upgrade cannot slip through unnoticed.
 
-TLS: an ``ssl`` read returns at most one TLS record (16 KiB) per call whatever is asked,
-so on ``https://`` this changes little; the figures in docs/performance.md are plain HTTP
+TLS: an ``ssl`` read usually returns one TLS record (at most 16 KiB) whatever is asked, so
+on ``https://`` this changes little; the figures in docs/performance.md are plain HTTP
 on 127.0.0.1.
 """
 

@@ -141,7 +141,7 @@ def main() -> None:
             (home / "config" / "config.json").chmod(0o600)
         env = dict(os.environ)
         env.update(server.env())
-        env.update(FAL_KEY="bench-key", GENMEDIA_HOME=str(home), GENMEDIA_OUTPUT="json")
+        env.update(FAL_KEY="sandbox-bench-key", GENMEDIA_HOME=str(home), GENMEDIA_OUTPUT="json")
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
         envs[name] = env

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from goals import Goals, spread
+
 PY = sys.executable
 # The console script pip installs (what users run), next to this interpreter.
 GENMEDIA = str(Path(PY).parent / "genmedia")
@@ -53,10 +55,16 @@ def main() -> None:
             times[name].append(time.perf_counter() - start)
     floor = statistics.median(times["floor: python -c 'import click, pluggy'"])
     print(f"python {sys.version.split()[0]}, {args.runs} interleaved runs each")
-    print(f"{'command':<44} {'median ms':>10} {'ratio to floor':>15}")
+    print(f"{'command':<44} {'median ms':>10} {'ratio to floor':>15}  spread")
     for name, samples in times.items():
         med = statistics.median(samples)
-        print(f"{name:<44} {med * 1000:>10.1f} {med / floor:>15.2f}")
+        print(f"{name:<44} {med * 1000:>10.1f} {med / floor:>15.2f}  {spread(samples)}")
+    goals = Goals("startup")
+    goals.check("genmedia --help / click+pluggy floor",
+                statistics.median(times["genmedia --help"]) / floor, 1.2)  # fmt: skip
+    goals.check("genmedia --version / click+pluggy floor",
+                statistics.median(times["genmedia --version"]) / floor, 1.1)  # fmt: skip
+    goals.report()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,12 @@ from .fetch import DownloadFailed, unlink_quietly
 
 
 def commit(
-    part: Path, final: Path, *, overwrite: bool, identity: tuple[int, int] | None = None
+    part: Path,
+    final: Path,
+    *,
+    overwrite: bool,
+    identity: tuple[int, int] | None = None,
+    sync_dir: bool = True,
 ) -> bool:
     """Move the finished ``part`` to ``final``; returns False when ``final`` is taken.
 
@@ -27,6 +32,10 @@ def commit(
     ``identity`` is the (device, inode) of the file that was written and hashed: the
     committed file must be that very file, or the commit fails (nothing is reported
     under a hash that is not the one of the bytes on disk).
+
+    The directory is fsync-ed afterwards, so the new name survives a crash; a caller that
+    commits under a lock passes ``sync_dir=False`` and calls :func:`sync_directory` once
+    it has released it (a directory fsync can take milliseconds: not while others wait).
     """
     if identity is not None:
         _check_identity(part, identity)
@@ -60,7 +69,8 @@ def commit(
                     unlink_quietly(final)  # our link, to a file we did not write
                     raise
             os.unlink(part)
-    _fsync_dir(final.parent)
+    if sync_dir:
+        sync_directory(final.parent)
     return True
 
 
@@ -86,7 +96,8 @@ def _claim_without_links(part: Path, final: Path) -> bool:
     return True
 
 
-def _fsync_dir(directory: Path) -> None:
+def sync_directory(directory: Path) -> None:
+    """fsync ``directory`` (its entries survive a crash); best effort, never raises."""
     try:
         fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:

@@ -1,8 +1,9 @@
 """Writing a download to disk: inline for small bodies, on a helper thread for big ones.
 
-``_DiskPipe`` takes ~1 MiB blocks from the thread reading the socket and writes, hashes and
-starts the disk writeback of them on its own thread (file writes and hashlib release the
-GIL), so a big download costs about max(network, write + hash) instead of their sum.
+``DiskPipe`` takes 256 KiB–1 MiB blocks from the thread reading the socket and writes,
+hashes and starts the disk writeback of them on its own thread (file writes and hashlib
+release the GIL), so a big download costs about max(network, write + hash) instead of their
+sum.
 """
 
 from __future__ import annotations

@@ -49,6 +49,9 @@ MAX_RECONNECTS = 50
 HEAD_BYTES = 64
 #: bytes gathered before one write (and one hash update): fewer, larger system calls.
 WRITE_BYTES = 1 << 20
+#: a chunk at least this big is written as it is, without gathering (no copy): with 256 KiB
+#: socket reads (readsize.py) most chunks of a big body are.
+DIRECT_BYTES = 256 * 1024
 #: bodies larger than this are written and hashed on a helper thread (see diskpipe.py).
 PIPE_MIN_BYTES = 8 << 20
 PROGRESS_BYTES = 256 * 1024
@@ -493,7 +496,7 @@ def _stream(
     cancel: threading.Event,
     progress: ProgressFn | None,
 ) -> None:
-    """Copy the body to ``out`` in ~1 MiB writes, hashing as it goes.
+    """Copy the body to ``out`` in 256 KiB–1 MiB writes, hashing as it goes.
 
     Large bodies are written and hashed on a helper thread (file writes and hashlib both
     release the GIL) while this one keeps reading the socket, so a big download costs about
@@ -533,7 +536,7 @@ def _stream(
                 pending, size = [], 0
                 state.validator = None  # nothing trustworthy to resume from
                 raise DownloadFailed(f"the server sent more than the announced {expected} bytes")
-            if size >= WRITE_BYTES:
+            if size >= WRITE_BYTES or len(chunk) >= DIRECT_BYTES:
                 flush()
             if progress is not None and received + size - shown >= PROGRESS_BYTES:
                 shown = received + size

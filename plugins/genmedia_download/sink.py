@@ -34,7 +34,7 @@ from genmedia.context import AppContext
 from genmedia.types import RunResult, SavedFile, SaveFailure
 
 from . import fetch as fetching
-from .commit import commit
+from .commit import commit, sync_directory
 from .fetch import Cancelled, DownloadFailed, fetch, meta_path, new_part_path, unlink_quietly
 from .naming import Namer, NamingError, Target, corrected_ext, sniff, split_ext
 
@@ -152,6 +152,9 @@ def _run_jobs(
 ) -> None:
     from genmedia.progress import multi_progress, wants_progress
 
+    from .readsize import apply as read_in_big_blocks
+
+    read_in_big_blocks()  # 256 KiB socket reads (see readsize.py); stock 64 KiB if unavailable
     client = ctx.http  # created here, in the main thread, before any worker starts
     cancel = threading.Event()
     commit_lock = threading.Lock()
@@ -221,9 +224,12 @@ def _run_jobs(
                     raise Cancelled()
                 # the final name is claimed here, against other processes too: a name
                 # taken since planning gets the next free suffix
-                while not commit(job.part, final, overwrite=overwrite, identity=fetched.identity):
+                while not commit(
+                    job.part, final, overwrite=overwrite, identity=fetched.identity, sync_dir=False
+                ):
                     final = namer.reserve(final)
                 job.part = None
+            sync_directory(final.parent)  # outside the lock: other workers commit meanwhile
         except BaseException:
             if job.part is not None:
                 _remove(job.part, keep=False)  # complete but unplaceable: nothing to resume

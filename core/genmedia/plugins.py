@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("sandbox", "genmedia_sandbox.plugin"),
     ("history", "genmedia_history.plugin"),
     ("gallery", "genmedia_gallery.plugin"),
+    ("mcp", "genmedia_mcp.plugin"),
 )
 
 #: The core's own hook implementations (fallbacks, built-in commands); cannot be disabled.

@@ -1,0 +1,1 @@
+"""genmedia mcp: the command tree as Model Context Protocol tools, over stdio."""

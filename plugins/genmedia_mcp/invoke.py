@@ -141,7 +141,7 @@ class Invocation:
             json_flag=True,
             events=True,
             stdout=self._stdout,
-            stderr=self._stderr,
+            stderr=self._stderr,  # type: ignore[arg-type]
             stdin=io.StringIO(self._stdin or ""),
         )
         try:

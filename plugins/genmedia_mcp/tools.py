@@ -224,7 +224,7 @@ def _param(p: click.Parameter) -> Param | None:
     described = _describe(p)
     if isinstance(p, click.Argument):
         if isinstance(p.type, type(click.UNPROCESSED)) and p.nargs == -1:
-            schema = {
+            schema: dict[str, Any] = {
                 "type": "object",
                 "description": "The model inputs as one JSON object, e.g. "
                 '{"prompt": "a cat", "num_images": 2} (see the schema tool for the fields). '
@@ -232,12 +232,14 @@ def _param(p: click.Parameter) -> Param | None:
             }
             return Param(INPUT_PROPERTY, "input", schema, required=False)
         item = _type_schema(p.type)
-        metavar = p.metavar or p.make_metavar(click.Context(click.Command("x")))
+        metavar = p.metavar or str(p.name).upper()
         if p.nargs == -1:
             schema = {"type": "array", "items": item}
             if p.required:
                 schema["minItems"] = 1
-            schema["description"] = f"{metavar} (one or more values)"
+            schema["description"] = (
+                f"{metavar} ({'one or more' if p.required else 'any number of'} values)"
+            )
         else:
             schema = dict(item, description=metavar)
         return Param(_prop(p), "argument", schema, required=p.required, variadic=p.nargs == -1)
@@ -277,7 +279,7 @@ def _describe(p: click.Parameter) -> dict[str, Any]:
     return out
 
 
-def _type_schema(t: click.ParamType) -> dict[str, Any]:
+def _type_schema(t: click.ParamType) -> dict[str, Any]:  # type: ignore[type-arg]
     if isinstance(t, click.Choice):
         return {"type": "string", "enum": [str(c) for c in t.choices]}
     if isinstance(t, (click.IntRange, click.FloatRange)):

@@ -218,9 +218,12 @@ def test_a_cancelled_call_is_ctrl_c_the_job_keeps_running_and_its_id_is_kept(fal
                 tg.start_soon(call)
                 with anyio.fail_after(30):
                     await submitted.wait()
+                # the server answers other calls while this one runs (its own thread)
+                rid = seen[0].split()[1]
+                running = doc_of(await session.call_tool("status", {"ids": [SCHNELL, rid]}))
+                assert running["status"] in ("IN_QUEUE", "IN_PROGRESS")
                 scope.cancel()
 
-            rid = seen[0].split()[1]
             # the server reports the interrupted call's error object on its stderr
             deadline = time.monotonic() + 30
             lines: list[str] = []

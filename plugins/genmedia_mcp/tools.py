@@ -195,7 +195,7 @@ def _tool(path: tuple[str, ...], command: click.Command) -> ToolSpec:
     names = {p.name for p in command.params if isinstance(p, click.Option)}
     help_text = _clean(command.help or command.short_help or "")
     description = f"{help_text}\n\nCLI: genmedia {' '.join(path)} (JSON output).".strip()
-    destructive = path[-1] == "delete" or "yes" in names
+    destructive = path[-1] in ("delete", "remove", "reset") or "yes" in names
     read_only = path[-1] in ("list", "get", "show", "search", "browse", "path") or path[0] in (
         "models", "schema", "docs", "pricing", "version", "plugins",
     )  # fmt: skip

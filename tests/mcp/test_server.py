@@ -18,9 +18,6 @@ from typing import Any
 
 import anyio
 import pytest
-
-pytest.importorskip("mcp")
-
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 

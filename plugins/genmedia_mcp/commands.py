@@ -65,7 +65,15 @@ def mcp(click_ctx: click.Context, list_tools: bool) -> None:
         sandbox=bool(app.sandbox_flag or app.sandbox_active),
         disabled=app.disabled_plugins,
     )
-    serve_stdio(server)
+    if not app.json_mode and app.stderr_is_tty:
+        app.stderr.write(
+            "genmedia mcp: serving the Model Context Protocol on stdin/stdout for an agent "
+            "(see the MCP server page of the docs to register it); Ctrl-C stops it.\n"
+        )
+    try:
+        serve_stdio(server)
+    except KeyboardInterrupt:  # a server stopped by its user: a normal end, as `sandbox serve`
+        return
 
 
 def forwarded_global_options(root: click.Context) -> list[str]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
         JobStatus,
         ModelSchema,
         Provider,
+        Route,
         RunRequest,
         RunResult,
     )
@@ -158,6 +159,36 @@ def genmedia_list_runs(query: RunQuery, ctx: AppContext) -> Sequence[RunRecord] 
     another store could.
 
     Semantics: firstresult. With no answer there are no runs (an empty list).
+    """
+
+
+@hookspec(firstresult=True)
+def genmedia_route(
+    prompt: str | None, inputs: Mapping[str, str], modality: str | None, ctx: AppContext
+) -> Route | None:
+    """Choose the model for a run given without an endpoint: ``genmedia run "a prompt"``.
+
+    :param prompt: the text the user gave (the positional argument, or ``--prompt``), or
+        None when only inputs were given.
+    :param inputs: the other model inputs as typed, name → raw value (``image_url``,
+        ``audio_url`` …); their names refine the modality (an image turns a video request
+        into image-to-video).
+    :param modality: the modality the user asked for with ``--route`` (``video``, ``edit``
+        …), or None to classify the prompt.
+    :returns: a :class:`genmedia.types.Route` (``modality``, ``endpoint_id``, ``source``,
+        ``from_prompt``, ``reason``, and ``prompt_field``: the input that receives the
+        prompt, None to drop it), or None for "not mine".
+
+    Why a hook: which model is "the" video model is a choice (price, quality, a house
+    preference) that plugins should be able to make; the built-in ``routing`` plugin
+    classifies the prompt (``genmedia_routing.classify.classify``, public) and reads its
+    defaults table and the config file's ``routing.<modality>`` overrides.
+
+    Semantics: firstresult; called only when ``run`` has no endpoint id (the positional
+    holds no ``/`` or is missing). The built-in implementation is ``trylast``, so any
+    plugin answers first; raise :class:`genmedia.errors.UsageError` when a route cannot be
+    chosen. The core reports the route as ``routed`` in the output and, in pretty mode, a
+    one-line notice on stderr.
     """
 
 

@@ -248,3 +248,29 @@ def _without_routing():
     return make_plugin_manager(
         builtins=[b for b in BUILTIN_PLUGINS if b[0] != "routing"], autoload=False
     )
+
+
+def wav(path: Path) -> Path:
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 800)
+    return path
+
+
+@pytest.mark.parametrize("modality", sorted(table.defaults()))
+def test_every_default_runs_in_the_sandbox(cli, fal_sandbox_env, tmp_path, modality):
+    extra: list[str] = []
+    if modality in ("edit", "image-to-video", "image-to-3d"):
+        extra = ["--image_url", str(png(tmp_path / "ref.png"))]
+    elif modality == "transcription":
+        extra = ["--audio_url", str(wav(tmp_path / "talk.wav"))]
+    result = cli("run", "something nice", "--route", modality, *extra, "--json")
+    assert result.exit_code == 0, result
+    assert result.json["status"] == "completed"
+    assert result.json["routed"]["modality"] == modality
+    (job,) = fal_sandbox_env.jobs
+    assert job.endpoint_id == table.defaults()[modality].endpoint_id

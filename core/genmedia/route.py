@@ -38,9 +38,16 @@ def route_run(
     with the prompt under the field the chosen model reads it from."""
     given = [v for k, v in raw_args if k == "prompt"]
     if prompt is not None and given:
+        details = {"hint": 'genmedia run "a prompt"   or   genmedia run ENDPOINT --prompt "…"'}
+        if prompt.strip() and not any(c.isspace() for c in prompt.strip()):
+            # `genmedia run flux --prompt x`: an endpoint id was meant
+            details = {
+                "argument": prompt,
+                "hint": f"{prompt!r} is not an endpoint id (owner/model, e.g. "
+                f'fal-ai/flux/dev): genmedia models "{prompt}" finds one',
+            }
         raise errors.UsageError(
-            "The prompt was given twice (as the argument and as --prompt)",
-            {"hint": 'genmedia run "a prompt"   or   genmedia run ENDPOINT --prompt "a prompt"'},
+            "The prompt was given twice (as the argument and as --prompt)", details
         )
     text = prompt if prompt is not None else (given[0] if given else None)
     others = [(k, v) for k, v in raw_args if k != "prompt"]

@@ -35,7 +35,8 @@ import attrs
 
 #: What a prompt can ask for on its own.
 KINDS = ("image", "video", "speech", "music", "sound", "3d", "transcription")
-#: The routing table's keys: a kind refined by the inputs given.
+#: The routing table's keys: a kind refined by the inputs given (``video-to-video``, for a
+#: video input, has no shipped default).
 MODALITIES = (
     "image",
     "edit",
@@ -47,6 +48,7 @@ MODALITIES = (
     "3d",
     "image-to-3d",
     "transcription",
+    "video-to-video",
 )
 
 IMAGE_INPUTS = frozenset({"image_url", "image_urls", "input_image_urls", "reference_image_url"})

@@ -218,6 +218,13 @@ def _claude_step(root: Path) -> Step:
         link.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.symlink(CLAUDE_TARGET, link, target_is_directory=True)
+        except FileExistsError:
+            # another genmedia process made it in the meantime
+            if link.is_symlink() and Path(os.readlink(link)) == CLAUDE_TARGET:
+                return "unchanged"
+            raise errors.GenmediaError(
+                f"{CLAUDE_LINK} appeared while installing", {"path": str(link)}
+            ) from None
         except (OSError, NotImplementedError):
             # no symlinks here (Windows without developer mode): a managed copy instead
             link.mkdir()

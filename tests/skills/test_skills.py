@@ -273,3 +273,27 @@ def test_each_target_alone_is_idempotent(cli, root, target):
     second = run(cli, root, "skills", "install", "--targets", target)
     assert second.json["changed"] is False and snapshot(root) == before
     assert json.loads(second.stdout)["files"][-1]["target"] == target
+
+
+def test_parallel_installs_agree(root):
+    """Several agents running `genmedia init` at once in one project: all succeed, one
+    block in AGENTS.md, one link, and the result is what a single run writes."""
+    import subprocess
+    import sys
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "genmedia", "init", "--dir", str(root), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert json.loads(out)["root"] == str(root.resolve())
+    assert (root / "AGENTS.md").read_text() == inst.agents_block()
+    assert os.readlink(root / ".claude/skills/genmedia") == "../../.agents/skills/genmedia"
+    assert (root / SKILL_MD).read_text() == inst.skill_document()

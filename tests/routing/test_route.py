@@ -132,7 +132,8 @@ def test_a_bad_override_is_a_warning_and_the_default_runs(cli, fal_sandbox_env, 
     result = cli("run", "a cat", "--dry-run", "--json")
     assert result.exit_code == 0, result
     assert result.json["routed"]["endpoint_id"] == "fal-ai/flux/dev"
-    assert "ignoring routing.image" in result.stderr
+    # a warning: on stderr, or in the document's `warnings` where the contract puts them
+    assert "ignoring routing.image" in result.stderr + json.dumps(result.json.get("warnings"))
 
 
 def test_route_option_forces_the_modality(cli, fal_sandbox_env):

@@ -7,7 +7,8 @@ What goes where (paths relative to the project directory):
   (a managed copy where the system cannot make symlinks);
 - ``cursor``: ``.cursor/rules/genmedia.mdc``, a Cursor rule with the skill's text;
 - ``agents-md``: a block between ``<!-- genmedia:begin … -->`` and ``<!-- genmedia:end -->``
-  in ``AGENTS.md`` (created if needed; the rest of the file is never touched).
+  in ``AGENTS.md`` (created if needed; the rest of the file is never touched; a symlinked
+  ``AGENTS.md`` is followed and stays a link).
 
 Every file genmedia writes carries the SHA-256 of its content in a marker comment, so a
 rerun can tell *current* (nothing to do), *outdated* (written by genmedia, since changed
@@ -248,8 +249,15 @@ def _claude_step(root: Path) -> Step:
     return Step("claude", CLAUDE_LINK, "missing", run)
 
 
-def _agents_step(root: Path) -> Step:
+def _agents_path(root: Path) -> Path:
+    """AGENTS.md, or the file it links to (``AGENTS.md -> CLAUDE.md`` is common): the block
+    goes into that file and the link stays."""
     path = root / AGENTS_MD
+    return path.resolve() if path.is_symlink() else path
+
+
+def _agents_step(root: Path) -> Step:
+    path = _agents_path(root)
     text = _read(path)
     block = agents_block()
     if text is None:
@@ -364,7 +372,7 @@ def remove(root: Path, targets: Iterable[str] | None, *, force: bool = False) ->
             changes.append(Change(step.target, str(step.path), "absent"))
             continue
         if step.target == "agents-md":
-            _remove_block(root / AGENTS_MD)
+            _remove_block(_agents_path(root), keep=(root / AGENTS_MD).is_symlink())
         else:
             _remove(root / step.path)
         changes.append(Change(step.target, str(step.path), "removed"))
@@ -376,7 +384,7 @@ def remove(root: Path, targets: Iterable[str] | None, *, force: bool = False) ->
     return Report(str(root), changes, any(c.action == "removed" for c in changes))
 
 
-def _remove_block(path: Path) -> None:
+def _remove_block(path: Path, *, keep: bool) -> None:
     text = _read(path) or ""
     m = _ANY_BEGIN.search(text)
     end = text.find(END, m.end()) if m else -1
@@ -385,10 +393,10 @@ def _remove_block(path: Path) -> None:
     stop = end + len(END)
     stop += 1 if text[stop : stop + 1] == "\n" else 0
     rest = (text[: m.start()].rstrip("\n") + "\n" + text[stop:].lstrip("\n")).strip("\n")
-    if not rest.strip():
+    if not rest.strip() and not keep:
         path.unlink()
     else:
-        atomic_write(path, rest + "\n", mode=_mode(path))
+        atomic_write(path, rest + "\n" if rest.strip() else "", mode=_mode(path))
 
 
 def parse_targets(value: str | None) -> tuple[str, ...]:

@@ -297,3 +297,17 @@ def test_parallel_installs_agree(root):
     assert (root / "AGENTS.md").read_text() == inst.agents_block()
     assert os.readlink(root / ".claude/skills/genmedia") == "../../.agents/skills/genmedia"
     assert (root / SKILL_MD).read_text() == inst.skill_document()
+
+
+def test_a_symlinked_agents_md_stays_a_link(cli, root):
+    """AGENTS.md -> CLAUDE.md is a common setup: the block goes into CLAUDE.md."""
+    (root / "CLAUDE.md").write_text("# Project notes\n")
+    (root / "AGENTS.md").symlink_to("CLAUDE.md")
+    assert run(cli, root, "skills", "install", "--targets", "agents-md").exit_code == 0
+    assert (root / "AGENTS.md").is_symlink()
+    text = (root / "CLAUDE.md").read_text()
+    assert text.startswith("# Project notes\n\n<!-- genmedia:begin")
+    assert run(cli, root, "skills", "install").json["files"][-1]["action"] == "unchanged"
+    assert run(cli, root, "skills", "remove").exit_code == 0
+    assert (root / "AGENTS.md").is_symlink()
+    assert (root / "CLAUDE.md").read_text() == "# Project notes\n"

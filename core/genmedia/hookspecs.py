@@ -181,7 +181,7 @@ def genmedia_route(
 
     Why a hook: which model is "the" video model is a choice (price, quality, a house
     preference) that plugins should be able to make; the built-in ``routing`` plugin
-    classifies the prompt (``genmedia_routing.classify.classify``, public) and reads its
+    classifies the prompt (``genmedia.classify.classify``, public) and reads its
     defaults table and the config file's ``routing.<modality>`` overrides.
 
     Semantics: firstresult; called only when ``run`` has no endpoint id (the positional

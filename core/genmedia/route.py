@@ -52,12 +52,17 @@ def route_run(
     text = prompt if prompt is not None else (given[0] if given else None)
     others = [(k, v) for k, v in raw_args if k != "prompt"]
     if not (text or "").strip() and not others:
+        import click
+
+        click_ctx = click.get_current_context(silent=True)
+        usage = click_ctx.get_usage().removeprefix("Usage:").strip() if click_ctx else None
+        hint = (
+            'genmedia run "a prompt" (a model is chosen for you), or: '
+            "genmedia run ENDPOINT --prompt ... (genmedia models QUERY finds one)"
+        )
         raise errors.UsageError(
             "Missing ENDPOINT or prompt",
-            {
-                "hint": 'genmedia run "a prompt" (a model is chosen for you), or: '
-                "genmedia run ENDPOINT --prompt ... (genmedia models QUERY finds one)"
-            },
+            {"usage": usage, "hint": hint} if usage else {"hint": hint},
         )
     app.configure()
     route: Route | None = app.pm.hook.genmedia_route(

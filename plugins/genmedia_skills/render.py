@@ -38,7 +38,7 @@ def _required(node: dict[str, Any], name: str) -> bool:
 
 def _options(node: dict[str, Any]) -> str:
     opts = [
-        p["opts"][0]
+        next((o for o in p["opts"] if o.startswith("--")), p["opts"][0])
         for p in node.get("params", [])
         if p.get("param_type_name") == "option" and "--help" not in p.get("opts", [])
     ]

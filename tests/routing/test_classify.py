@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genmedia_routing.classify import KINDS, MODALITIES, classify
+from genmedia.classify import KINDS, MODALITIES, classify
 
 # (prompt, input names, modality, decided by the prompt's words)
 TABLE = [
@@ -114,3 +114,29 @@ def test_reason_names_what_decided():
     assert classify("animate a logo").reason == 'starts with the verb "animate"'
     assert "default" in classify("a cat").reason
     assert "image input" in classify("a cat", {"image_url": "x.png"}).reason
+
+
+@pytest.mark.parametrize(
+    ("query", "category"),
+    [
+        ("video game character portrait", "text-to-image"),
+        ("music video thumbnail", "text-to-image"),
+        ("say cheese portrait", "text-to-image"),
+        ("a cinematic still of a rainy street", "text-to-image"),
+        ("not a video, just a photo of a cat", "text-to-image"),
+        ("a cat jumping in slow motion", "text-to-video"),
+        ("rain sound effects", "text-to-audio"),
+        ("animate this photo", "image-to-video"),
+        ("flux", None),
+    ],
+)
+def test_models_category_inference_reads_queries_with_the_same_classifier(query, category):
+    """`genmedia models "<task>"` infers its category from the same classifier."""
+    from genmedia.commands.discovery import infer_category
+
+    assert infer_category(query) == category
+
+
+def test_models_reports_the_classifier_s_category(cli, fal_sandbox_env):
+    doc = cli("models", "video game character portrait", "--json").json
+    assert doc["inferred_category"] == "text-to-image"

@@ -144,7 +144,7 @@ class RunCommand(click.Command):
 
 def make_run_command() -> click.Command:
     params: list[click.Parameter] = [
-        click.Argument(["endpoint_id"], metavar="ENDPOINT|PROMPT", required=False),
+        click.Argument(["endpoint_id"], metavar="[ENDPOINT|PROMPT]", required=False),
         click.Argument(["model_args"], nargs=-1, type=click.UNPROCESSED),
         click.Option(["--async", "async_"], is_flag=True, help="Submit and return the request id."),
         click.Option(

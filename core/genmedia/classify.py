@@ -1,5 +1,9 @@
 """What kind of model does a prompt ask for? :func:`classify` answers, offline and fast.
 
+Public core helper, used by ``genmedia run "a prompt"`` (the built-in ``routing`` plugin's
+``genmedia_route``), by ``genmedia models "<task>"`` (category inference) and by any plugin
+that routes on its own.
+
 Keyword spotting fails on ordinary prompts: "a scene of a cat" names no medium at all,
 "say cheese portrait" starts with a speech verb, "video game character portrait" and
 "music video thumbnail" mention video and music but ask for an image. So the classifier
@@ -92,7 +96,7 @@ for _kind, _list in {
         timelapse trailer trailers reel reels teaser gif gifs vlog montage documentary
         cinemagraph livestream slideshow""",
     "speech": """voiceover voiceovers narration speech announcement audiobook monologue
-        tts pronunciation voicemail""",
+        tts pronunciation voicemail voice voices""",
     "music": """song songs music tune tunes melody melodies beat beats jingle jingles
         soundtrack instrumental lullaby anthem rap ballad symphony remix chorus""",
     "sound": """sound sounds sfx soundeffect soundeffects ambience foley audio""",

@@ -3,10 +3,10 @@
 Implementations are marked with :data:`genmedia.hookimpl` and take only the parameters they
 need (pluggy passes arguments by name). Never give an implementation's parameters default
 values. Built-in plugins are registered first, in this order: ``inputs``, ``fal``,
-``download``, ``sandbox``, ``history``, ``gallery``, ``mcp``; then third-party entry points (group
-``genmedia``). pluggy calls 1:N hooks in LIFO registration order, so third-party
-implementations run before built-ins unless they ask for ``trylast``; the core's fallbacks
-are ``trylast``.
+``download``, ``sandbox``, ``history``, ``gallery``, ``routing``, ``skills``, ``mcp``; then
+third-party entry points (group ``genmedia``). pluggy calls 1:N hooks in LIFO registration
+order, so third-party implementations run before built-ins unless they ask for ``trylast``;
+the core's fallbacks are ``trylast``.
 
 The ``ctx`` argument is always the :class:`genmedia.context.AppContext` of the invocation:
 settings, output mode, streams, the plugin manager and the shared HTTP client.
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
         JobStatus,
         ModelSchema,
         Provider,
+        Route,
         RunRequest,
         RunResult,
     )
@@ -158,6 +159,36 @@ def genmedia_list_runs(query: RunQuery, ctx: AppContext) -> Sequence[RunRecord] 
     another store could.
 
     Semantics: firstresult. With no answer there are no runs (an empty list).
+    """
+
+
+@hookspec(firstresult=True)
+def genmedia_route(
+    prompt: str | None, inputs: Mapping[str, str], modality: str | None, ctx: AppContext
+) -> Route | None:
+    """Choose the model for a run given without an endpoint: ``genmedia run "a prompt"``.
+
+    :param prompt: the text the user gave (the positional argument, or ``--prompt``), or
+        None when only inputs were given.
+    :param inputs: the other model inputs as typed, name → raw value (``image_url``,
+        ``audio_url`` …); their names refine the modality (an image turns a video request
+        into image-to-video).
+    :param modality: the modality the user asked for with ``--route`` (``video``, ``edit``
+        …), or None to classify the prompt.
+    :returns: a :class:`genmedia.types.Route` (``modality``, ``endpoint_id``, ``source``,
+        ``from_prompt``, ``reason``, and ``prompt_field``: the input that receives the
+        prompt, None to drop it), or None for "not mine".
+
+    Why a hook: which model is "the" video model is a choice (price, quality, a house
+    preference) that plugins should be able to make; the built-in ``routing`` plugin
+    classifies the prompt (``genmedia.classify.classify``, public) and reads its
+    defaults table and the config file's ``routing.<modality>`` overrides.
+
+    Semantics: firstresult; called only when ``run`` has no endpoint id (the positional
+    holds no ``/`` or is missing). The built-in implementation is ``trylast``, so any
+    plugin answers first; raise :class:`genmedia.errors.UsageError` when a route cannot be
+    chosen. The core reports the route as ``routed`` in the output and, in pretty mode, a
+    one-line notice on stderr.
     """
 
 

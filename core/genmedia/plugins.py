@@ -36,6 +36,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("sandbox", "genmedia_sandbox.plugin"),
     ("history", "genmedia_history.plugin"),
     ("gallery", "genmedia_gallery.plugin"),
+    ("routing", "genmedia_routing.plugin"),
+    ("skills", "genmedia_skills.plugin"),
     ("mcp", "genmedia_mcp.plugin"),
 )
 

@@ -183,6 +183,25 @@ class RunRequest:
 
 
 @attrs.frozen
+class Route:
+    """The model chosen for a run given without an endpoint (``genmedia_route``).
+
+    Printed as the output's ``routed`` object. ``source`` says who chose: ``default`` (the
+    shipped table), ``config`` (the config file's ``routing.<modality>``), ``option``
+    (``--route``) or a plugin's own word; ``from_prompt`` is true when the prompt's words
+    decided the modality. ``prompt_field`` is the input the prompt is sent as (``prompt``,
+    ``text`` for speech models; None: the model takes no prompt).
+    """
+
+    modality: str
+    endpoint_id: str
+    source: str
+    from_prompt: bool
+    reason: str | None = None
+    prompt_field: str | None = attrs.field(default="prompt", metadata={"json": False})
+
+
+@attrs.frozen
 class JobHandle:
     """A submitted job: everything needed to find it again after any interruption."""
 

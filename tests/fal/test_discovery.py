@@ -101,10 +101,16 @@ def test_schema_unknown_model(cli, fal_sandbox_env):
 
 
 def test_invalid_app_id_is_a_usage_error(cli, fal_sandbox_env):
-    result = cli("run", "flux", "--prompt", "x")
+    result = cli("run", "fal:flux", "--prompt", "x")
     assert result.exit_code == 2
     assert not fal_sandbox_env.jobs
     assert "Must be in the format <appOwner>/<appId>" in result.error["error"]
+    # a bare word is a prompt (routing), so with --prompt too it was meant as an endpoint
+    result = cli("run", "flux", "--prompt", "x")
+    assert result.exit_code == 2
+    assert not fal_sandbox_env.jobs
+    assert "'flux' is not an endpoint id" in result.error["details"]["hint"]
+    assert 'genmedia models "flux"' in result.error["details"]["hint"]
 
 
 def test_run_help_json_renders_model_inputs(cli, fal_sandbox_env):

@@ -141,7 +141,9 @@ def test_run_tool_takes_inputs_as_one_object_and_keeps_its_options():
     assert props["input"]["type"] == "object"
     assert "inputs" not in props and "model_args" not in props  # replaced by `input`
     assert {"async", "download", "timeout", "dry_run", "logs"} <= set(props)
-    assert run["required"] == ["endpoint_id"]
+    # the endpoint is optional since routing: `run` with only a prompt picks a model
+    assert "endpoint_id" in props and "endpoint_id" not in run.get("required", [])
+    assert "route" in props
 
 
 def render_tool_list(tools: list[dict[str, Any]]) -> str:
@@ -170,7 +172,7 @@ def test_docs_tool_list_is_current():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"endpoint_id": 5}, {"input": {}}, {"endpoint_id": "x", "nope": 1}]
+    "bad", [{"endpoint_id": 5}, {"input": "not an object"}, {"endpoint_id": "x", "nope": 1}]
 )
 def test_arguments_are_checked_against_the_schema(bad):
     from genmedia.cli import make_cli

@@ -23,15 +23,10 @@ def split_multi(values: tuple[str, ...]) -> tuple[str, ...]:
 
 EXPAND_VALUES = ("openapi-3.0", "enterprise_status")
 
-# Category inference for ``genmedia models "<task>"`` (docs/commands.md#models): the first
-# rule whose words occur in the query names the output; the input is "image"/"video"/
-# "audio" when the query says so ("image to video", "from a photo", "upscale"), else text.
-_OUTPUT_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("3d", ("3d", "3-d", "mesh", "glb", "obj model")),
-    ("video", ("video", "clip", "animation", "animate", "movie", "film")),
-    ("speech", ("speech", "voice", "tts", "narrat", "speak", "say ", "transcri")),
-    ("music", ("music", "song", "melody", "soundtrack", "beat", "tune", "sound effect")),
-)
+# Category inference for ``genmedia models "<task>"`` (docs/commands.md#models): the output
+# kind comes from the prompt classifier that routing uses (genmedia.classify, which reads
+# "video game character portrait" as an image); the input is "image"/"video"/"audio" when
+# the query says so ("image to video", "from a photo", "upscale"), else text.
 _TASK_WORDS = (
     "image", "picture", "photo", "illustration", "drawing", "draw", "paint", "logo", "poster",
     "portrait", "render", "generate", "create", "make", "design", "edit", "upscale",
@@ -67,9 +62,12 @@ def _input_kind(text: str) -> str | None:
 def infer_category(query: str) -> str | None:
     """A category for a task described in words, or None when the query does not read
     like a task (e.g. a model name such as ``flux``)."""
+    from genmedia.classify import classify_kind
+
     text = f" {query.lower()} "
     source = _input_kind(text)
-    output = next((kind for kind, words in _OUTPUT_RULES if any(w in text for w in words)), None)
+    kind, named, _reason = classify_kind(query)
+    output = kind if named else None
     if output is None:
         if not any(w in text for w in _TASK_WORDS) and len(text.split()) < 3:
             return None
@@ -82,13 +80,13 @@ def infer_category(query: str) -> str | None:
         return {"image": "image-to-video", "video": "video-to-video"}.get(
             source or "", "text-to-video"
         )
-    if output == "speech":
+    if output in ("speech", "transcription"):
         return (
             "speech-to-text"
-            if "transcri" in text or source in ("speech", "audio")
-            else ("text-to-speech")
+            if output == "transcription" or "transcri" in text or source in ("speech", "audio")
+            else "text-to-speech"
         )
-    if output == "music":
+    if output in ("music", "sound"):
         return "text-to-audio"
     return "image-to-image" if source == "image" else "text-to-image"
 

@@ -12,6 +12,7 @@ import click
 from genmedia import errors
 from genmedia.cli import get_app
 from genmedia.output import emit, esc
+from genmedia.route import is_endpoint_id
 
 RUN_TAIL = "genmedia.run.tail"
 
@@ -109,7 +110,7 @@ class RunCommand(click.Command):
         ctx.meta[RUN_TAIL] = tail
         if any(a in ("--help", "-h") for a in args):
             endpoint = next((a for a in args if not a.startswith("-")), None)
-            if endpoint:
+            if endpoint and is_endpoint_id(endpoint):
                 self._model_help(ctx, endpoint)
         return super().parse_args(ctx, args)
 
@@ -132,7 +133,7 @@ class RunCommand(click.Command):
         from genmedia.commands.model_help import model_help_info
 
         endpoint = next((a for a in args if not a.startswith("-") and a != "run"), None)
-        if endpoint:
+        if endpoint and is_endpoint_id(endpoint):
             app = get_app(ctx)
             try:
                 return model_help_info(app, endpoint, self)
@@ -143,7 +144,7 @@ class RunCommand(click.Command):
 
 def make_run_command() -> click.Command:
     params: list[click.Parameter] = [
-        click.Argument(["endpoint_id"], metavar="ENDPOINT"),
+        click.Argument(["endpoint_id"], metavar="[ENDPOINT|PROMPT]", required=False),
         click.Argument(["model_args"], nargs=-1, type=click.UNPROCESSED),
         click.Option(["--async", "async_"], is_flag=True, help="Submit and return the request id."),
         click.Option(
@@ -191,6 +192,12 @@ def make_run_command() -> click.Command:
         click.Option(
             ["--provider"], metavar="NAME", help="Use this provider (default: by endpoint)."
         ),
+        click.Option(
+            ["--route"],
+            metavar="MODALITY",
+            help="With a prompt instead of an endpoint: the kind of model to use "
+            "(image, edit, video, image-to-video, speech, music, sound, 3d …).",
+        ),
         *plugin_options("run"),
     ]
     return RunCommand(
@@ -200,7 +207,9 @@ def make_run_command() -> click.Command:
         help=(
             "Run a model and wait for its result.\n\n"
             "Model inputs are options: genmedia run fal-ai/flux/dev --prompt 'a cat' "
-            "--num_images 2. `genmedia run ENDPOINT --help` lists the model's inputs."
+            "--num_images 2. `genmedia run ENDPOINT --help` lists the model's inputs.\n\n"
+            "Without an endpoint a model is chosen for the prompt: genmedia run "
+            "'a video of a cat' (see `routed` in the output)."
         ),
         context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True},
     )
@@ -220,6 +229,7 @@ RUN_PARAMS = {
     "inputs",
     "no_upload",
     "provider",
+    "route",
 }
 
 
@@ -230,10 +240,24 @@ def _run(**params: Any) -> None:
     from genmedia.types import RunOptions, RunRequest
 
     files, pairs = split_inputs(tuple(params["inputs"]))
-    raw_args = parse_model_args(list(params["model_args"])) + pairs + parse_model_args(tail)
+    endpoint, model_args = params["endpoint_id"], list(params["model_args"])
+    if endpoint is not None and endpoint.startswith("-"):  # `run --prompt x`: no endpoint
+        endpoint, model_args = None, [endpoint, *model_args]
+    raw_args = parse_model_args(model_args) + pairs + parse_model_args(tail)
+    route = None
+    if params["route"] and is_endpoint_id(endpoint):
+        raise errors.UsageError(
+            "--route chooses a model for a prompt; it cannot be combined with an endpoint",
+            {"endpoint_id": endpoint, "hint": f'genmedia run "PROMPT" --route {params["route"]}'},
+        )
+    if not is_endpoint_id(endpoint):
+        from genmedia.route import route_run
+
+        route, raw_args = route_run(app, endpoint, raw_args, params["route"])
+        endpoint = route.endpoint_id
     app.stream_logs = bool(params["logs"])
     request = RunRequest(
-        endpoint_id=params["endpoint_id"],
+        endpoint_id=endpoint,
         provider=params["provider"],
         options=RunOptions(
             wait=not params["async_"],
@@ -255,8 +279,15 @@ def _run(**params: Any) -> None:
 
     # did-you-mean candidates for a misspelled input: the command's own options
     options = [o for p in ctx.command.params if isinstance(p, click.Option) for o in p.opts]
-    flagged = {name for name, _ in parse_model_args(list(params["model_args"]))}
-    doc, code = pipeline.run(app, request, options=options, check_names=flagged)
+    flagged = {name for name, _ in parse_model_args(model_args)}
+    try:
+        doc, code = pipeline.run(app, request, options=options, check_names=flagged)
+    except errors.GenmediaError as exc:
+        if route is not None:
+            exc.add_details(routed=route)
+        raise
+    if route is not None:
+        doc = {**dict(list(doc.items())[:4]), "routed": route, **doc}
     emit(app, doc, pretty=render_run)
     ctx.exit(code)
 

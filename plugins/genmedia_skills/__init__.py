@@ -1,0 +1,1 @@
+"""genmedia's skill for coding agents: ``genmedia init`` and ``genmedia skills``."""

@@ -295,8 +295,12 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
     from genmedia.serialization import unstructure
 
     output = ctx.run_output or {}
-    files = [_file_record(unstructure(f)) for f in output.get("downloaded_files") or ()]
-    failures = [unstructure(f) for f in output.get("download_failures") or ()] or None
+    # download's keys, and ``saved_files``/``save_failures`` of other sinks (genmedia-s3);
+    # the architecture issue replaces both with one typed channel
+    saved = [*(output.get("downloaded_files") or ()), *(output.get("saved_files") or ())]
+    failed = [*(output.get("download_failures") or ()), *(output.get("save_failures") or ())]
+    files = [_file_record(unstructure(f)) for f in saved]
+    failures = [unstructure(f) for f in failed] or None
     handle = result.handle
 
     def complete(j: Journal) -> bool:
@@ -338,12 +342,13 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
 def _file_record(data: Any) -> FileRecord:
     data = data if isinstance(data, dict) else {}
     path = str(data.get("path") or "")
+    remote = "://" in path  # an object a sink put elsewhere (s3://…): kept as written
     sha = data.get("sha256")
-    if not sha and path:
+    if not sha and path and not remote:
         sha = sha256_of(path)
     size = data.get("size_bytes")
     return FileRecord(
-        path=str(Path(path).resolve()) if path else path,
+        path=str(Path(path).resolve()) if path and not remote else path,
         url=str(data.get("url") or ""),
         json_path=data.get("json_path"),
         size_bytes=size if isinstance(size, int) else None,

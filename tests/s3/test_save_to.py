@@ -180,3 +180,27 @@ def test_bad_save_to_is_a_usage_error_before_any_run(gm, s3, fal_sandbox_env, va
     assert message in r.stderr
     assert fal_sandbox_env.jobs == []
 
+
+
+def test_the_journal_records_s3_objects_like_downloads(gm, s3):
+    r = gm("run", FLUX, "--prompt", "journal me", "--save-to", f"s3://{s3.bucket}/j/")
+    assert r.exit_code == 0, r.stderr
+    [saved] = r.json["saved_files"]
+    shown = gm("history", "show", r.json["request_id"])
+    assert shown.exit_code == 0, shown.stderr
+    [record] = shown.json["files"]
+    assert record["path"] == saved["path"]  # the s3:// URI, not resolved as a local path
+    assert record["sha256"] == saved["sha256"] and record["url"] == saved["url"]
+
+
+def test_pretty_output_shows_where_each_output_went(fal_sandbox_env, s3):
+    import genmedia_s3.plugin
+    from genmedia.testing import invoke
+
+    r = invoke(
+        ["run", FLUX, "--prompt", "pretty", "--save-to", f"s3://{s3.bucket}/p/{{index}}.{{ext}}"],
+        plugins=[genmedia_s3.plugin],
+        env={"GENMEDIA_OUTPUT": "pretty"},
+    )
+    assert r.exit_code == 0, r.stderr
+    assert f"images[0]: s3://{s3.bucket}/p/0.jpg" in r.stdout

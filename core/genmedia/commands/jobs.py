@@ -306,11 +306,13 @@ def render_run(doc: dict[str, Any], console: Any) -> None:
 
         render_mapping({k: v for k, v in doc.items() if k != "status"}, console)
         return
-    saved = {f["url"]: f["path"] for f in doc.get("downloaded_files") or ()}
+    saved: dict[str, list[str]] = {}
+    for f in [*(doc.get("downloaded_files") or ()), *(doc.get("saved_files") or ())]:
+        saved.setdefault(f["url"], []).append(f["path"])
     for ref in iter_media(doc.get("result")):
-        where = saved.get(ref.url)
+        where = ", ".join(saved.get(ref.url) or ())
         console.print(f"  {ref.json_path}: {where or ref.url}")
-    for failure in doc.get("download_failures") or ():
+    for failure in [*(doc.get("download_failures") or ()), *(doc.get("save_failures") or ())]:
         console.print(
             f"  [red]failed[/] {esc(failure['json_path'])}: {esc(failure['error'])}", markup=True
         )

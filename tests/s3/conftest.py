@@ -89,3 +89,30 @@ def gm(fal_sandbox_env: Any) -> Callable[..., InvokeResult]:
         return invoke([*args, "--json"], plugins=[genmedia_s3.plugin])
 
     return run
+
+
+@pytest.fixture
+def fault_proxy(s3: S3, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The S3 endpoint, seen through a proxy that can fail chosen requests."""
+    from tests.s3.faultproxy import FaultProxy
+
+    proxy = FaultProxy(s3.server.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.endpoint)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def genmedia_config(isolated_env: Path) -> Callable[[dict[str, Any]], None]:
+    """Write genmedia's config file (``$GENMEDIA_HOME/config/config.json``)."""
+    import json
+
+    def write(values: dict[str, Any]) -> None:
+        path = isolated_env / "config" / "config.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
+        path.chmod(0o600)
+
+    return write

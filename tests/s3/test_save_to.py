@@ -17,7 +17,9 @@ def sha(data: bytes) -> str:
 
 def test_run_streams_every_output_into_s3_with_metadata(gm, s3):
     template = f"s3://{s3.bucket}/renders/{{request_id}}/{{index}}.{{ext}}"
-    r = gm("run", FLUX, "--prompt", "a cat", "--num_images", "2", "--save-to", template, "--s3-sidecar")
+    r = gm(
+        "run", FLUX, "--prompt", "a cat", "--num_images", "2", "--save-to", template, "--s3-sidecar"
+    )
     assert r.exit_code == 0, r.stderr
     doc = r.json
     rid = doc["request_id"]
@@ -27,9 +29,14 @@ def test_run_streams_every_output_into_s3_with_metadata(gm, s3):
         f"s3://{s3.bucket}/renders/{rid}/1.jpg",
     ]
     assert s3.keys() == sorted(
-        [f"renders/{rid}/0.jpg", f"renders/{rid}/1.jpg", f"renders/{rid}/0.jpg.json", f"renders/{rid}/1.jpg.json"]
+        [
+            f"renders/{rid}/0.jpg",
+            f"renders/{rid}/1.jpg",
+            f"renders/{rid}/0.jpg.json",
+            f"renders/{rid}/1.jpg.json",
+        ]
     )
-    for entry, image in zip(saved, doc["result"]["images"]):
+    for entry, image in zip(saved, doc["result"]["images"], strict=True):
         key = s3.key_of(entry["path"])
         body = s3.body(key)
         assert body == httpx.get(image["url"]).content  # the CDN's bytes, exactly
@@ -51,7 +58,16 @@ def test_run_streams_every_output_into_s3_with_metadata(gm, s3):
 
 
 def test_prefix_and_download_together(gm, s3, chdir_tmp):
-    r = gm("run", FLUX, "--prompt", "a dog", "--download", "out/", "--save-to", f"s3://{s3.bucket}/runs/")
+    r = gm(
+        "run",
+        FLUX,
+        "--prompt",
+        "a dog",
+        "--download",
+        "out/",
+        "--save-to",
+        f"s3://{s3.bucket}/runs/",
+    )
     assert r.exit_code == 0, r.stderr
     doc = r.json
     [local] = doc["downloaded_files"]
@@ -67,7 +83,9 @@ def test_status_saves_a_finished_job(gm, s3):
     submitted = gm("run", FLUX, "--prompt", "later", "--async")
     assert submitted.exit_code == 0, submitted.stderr
     rid = submitted.json["request_id"]
-    r = gm("status", FLUX, rid, "--save-to", f"s3://{s3.bucket}/{{endpoint}}/{{request_id}}.{{ext}}")
+    r = gm(
+        "status", FLUX, rid, "--save-to", f"s3://{s3.bucket}/{{endpoint}}/{{request_id}}.{{ext}}"
+    )
     assert r.exit_code == 0, r.stderr
     [saved] = r.json["saved_files"]
     assert saved["path"] == f"s3://{s3.bucket}/fal-ai_flux_schnell/{rid}.jpg"
@@ -94,15 +112,18 @@ def test_cdn_break_mid_upload_resumes_with_range(gm, s3, fal_sandbox_env):
     r = gm("run", FLUX, "--prompt", "big", "--save-to", f"s3://{s3.bucket}/x/{{index}}.{{ext}}")
     assert r.exit_code == 0, r.stderr
     [saved] = r.json["saved_files"]
-    cdn_gets = [e.status_code for e in fal_sandbox_env.requests if e.role == "cdn" and e.method == "GET"]
+    cdn_gets = [
+        e.status_code for e in fal_sandbox_env.requests if e.role == "cdn" and e.method == "GET"
+    ]
     assert cdn_gets[:2] == [200, 206]  # broken after half the body, resumed with Range
     cdn = httpx.get(r.json["result"]["images"][0]["url"]).content
     assert sha(s3.body(s3.key_of(saved["path"]))) == sha(cdn)
 
 
 def test_fault_mid_upload_leaves_no_object(gm, s3, fal_sandbox_env, monkeypatch):
-    from genmedia.http import RetryPolicy
     from genmedia_s3 import upload
+
+    from genmedia.http import RetryPolicy
 
     monkeypatch.setattr(upload, "SOURCE_POLICY", RetryPolicy(attempts=3, base=0.01, cap=0.02))
     fal_sandbox_env.add_fault(role="queue", method="POST", kind="large_output", mib=12, count=1)
@@ -160,7 +181,16 @@ def test_missing_bucket_is_a_failed_save(gm, s3):
 def test_explicit_endpoint_option(gm, s3, monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
     endpoint = s3.server.endpoint
-    r = gm("run", FLUX, "--prompt", "a cat", "--save-to", f"s3://{s3.bucket}/e/", "--s3-endpoint-url", endpoint)
+    r = gm(
+        "run",
+        FLUX,
+        "--prompt",
+        "a cat",
+        "--save-to",
+        f"s3://{s3.bucket}/e/",
+        "--s3-endpoint-url",
+        endpoint,
+    )
     assert r.exit_code == 0, r.stderr
     assert len(s3.keys("e/")) == 1
 
@@ -181,7 +211,6 @@ def test_bad_save_to_is_a_usage_error_before_any_run(gm, s3, fal_sandbox_env, va
     assert fal_sandbox_env.jobs == []
 
 
-
 def test_the_journal_records_s3_objects_like_downloads(gm, s3):
     r = gm("run", FLUX, "--prompt", "journal me", "--save-to", f"s3://{s3.bucket}/j/")
     assert r.exit_code == 0, r.stderr
@@ -195,6 +224,7 @@ def test_the_journal_records_s3_objects_like_downloads(gm, s3):
 
 def test_pretty_output_shows_where_each_output_went(fal_sandbox_env, s3):
     import genmedia_s3.plugin
+
     from genmedia.testing import invoke
 
     r = invoke(
@@ -204,3 +234,29 @@ def test_pretty_output_shows_where_each_output_went(fal_sandbox_env, s3):
     )
     assert r.exit_code == 0, r.stderr
     assert f"images[0]: s3://{s3.bucket}/p/0.jpg" in r.stdout
+
+
+def test_a_failing_part_is_retried(gm, s3, fal_sandbox_env, fault_proxy):
+    fal_sandbox_env.add_fault(role="queue", method="POST", kind="large_output", mib=12, count=1)
+    rule = fault_proxy.fail("PUT", part=2, count=2)  # part 2 fails twice, then lands
+    r = gm("run", FLUX, "--prompt", "big", "--save-to", f"s3://{s3.bucket}/r/{{index}}.{{ext}}")
+    assert r.exit_code == 0, r.stderr
+    assert rule.fired == 2
+    [saved] = r.json["saved_files"]
+    cdn = httpx.get(r.json["result"]["images"][0]["url"]).content
+    assert sha(s3.body(s3.key_of(saved["path"]))) == sha(cdn)
+
+
+def test_a_part_that_never_lands_aborts_the_upload(
+    gm, s3, fal_sandbox_env, fault_proxy, genmedia_config
+):
+    genmedia_config({"plugins": {"s3": {"max_attempts": 2}}})
+    fal_sandbox_env.add_fault(role="queue", method="POST", kind="large_output", mib=12, count=1)
+    rule = fault_proxy.fail("PUT", part=2)  # every time
+    r = gm("run", FLUX, "--prompt", "big", "--save-to", f"s3://{s3.bucket}/r/{{index}}.{{ext}}")
+    assert r.exit_code == 9, r.stderr
+    assert 2 <= rule.fired < 5  # retried, within max_attempts from the config file (not 5)
+    [failure] = r.json["save_failures"]
+    assert failure["code"] == "InternalError" and failure["target"] == f"s3://{s3.bucket}/r/0.jpg"
+    assert s3.keys() == []  # part 1 landed, but no object exists
+    assert s3.open_uploads() == []  # AbortMultipartUpload cleaned it up

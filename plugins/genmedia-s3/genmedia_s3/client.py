@@ -65,6 +65,7 @@ class S3Settings:
             profile=str(config["profile"]) if config.get("profile") else None,
             addressing_style=str(style) if style else None,
             part_size=int(float(part_mib) * 1024 * 1024) if part_mib else DEFAULT_PART_SIZE,
+            max_attempts=int(config.get("max_attempts") or 5),
         )
 
 

@@ -128,9 +128,7 @@ def save_result(ctx: AppContext, result: RunResult, options: Mapping[str, Any]) 
                 # the same credentials will fail for every other output: say so once each
                 for rest in refs[refs.index(ref) + 1 :]:
                     failures.append(
-                        S3SaveFailure(
-                            rest.url, rest.json_path, problem.message, None, problem.code
-                        )
+                        S3SaveFailure(rest.url, rest.json_path, problem.message, None, problem.code)
                     )
                 break
     return publish(ctx, saved, failures, exit_code)

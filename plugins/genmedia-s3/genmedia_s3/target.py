@@ -10,8 +10,9 @@ checks that both sinks know the same placeholders.
 
 What differs from local paths, on purpose:
 
-* a value with no placeholder that ends in ``/`` (or names only a bucket) is a prefix:
-  ``{request_id}/{name}.{ext}`` is appended, so runs never overwrite each other;
+* a value that ends in ``/`` (or names only a bucket) is a prefix: ``{name}.{ext}`` is
+  appended, preceded by ``{request_id}/`` when the value has no placeholder of its own, so
+  runs never overwrite each other;
 * any other value without placeholders is one key; a second output of the run gets
   ``_1``, ``_2`` … before its extension (``--download``'s rule);
 * every substituted value is reduced to one safe key segment (no ``/``, no control
@@ -71,8 +72,8 @@ def parse(value: str) -> Destination:
     if not _BUCKET.match(bucket):
         raise TargetError(f"invalid bucket name {bucket!r}")
     check_template(template)
-    if not has_placeholders(template) and (template == "" or template.endswith("/")):
-        template += DEFAULT_SUFFIX
+    if template == "" or template.endswith("/"):
+        template += "{name}.{ext}" if has_placeholders(template) else DEFAULT_SUFFIX
     single = not has_placeholders(template)
     if template.startswith("/"):
         raise TargetError("the key must not start with / (write s3://bucket/prefix/...)")

@@ -100,7 +100,7 @@ def test_large_output_goes_up_in_parts(gm, s3, fal_sandbox_env):
     key = s3.key_of(saved["path"])
     head = s3.head(key)
     assert head["ContentLength"] == 12 * 1024 * 1024 == saved["size_bytes"]
-    assert head["ETag"].strip('"').endswith("-2")  # a multipart object: two 8 MiB parts
+    assert head["ETag"].strip('"').endswith("-3")  # multipart: parts of 5, 5 and 2 MiB
     cdn = httpx.get(r.json["result"]["images"][0]["url"]).content
     assert sha(s3.body(key)) == sha(cdn) == saved["sha256"]
     assert s3.open_uploads() == []
@@ -260,3 +260,15 @@ def test_a_part_that_never_lands_aborts_the_upload(
     assert failure["code"] == "InternalError" and failure["target"] == f"s3://{s3.bucket}/r/0.jpg"
     assert s3.keys() == []  # part 1 landed, but no object exists
     assert s3.open_uploads() == []  # AbortMultipartUpload cleaned it up
+
+
+def test_parallel_parts_from_config(gm, s3, fal_sandbox_env, genmedia_config):
+    genmedia_config({"plugins": {"s3": {"concurrency": 3, "part_size_mib": 5}}})
+    fal_sandbox_env.add_fault(role="queue", method="POST", kind="large_output", mib=22, count=1)
+    r = gm("run", FLUX, "--prompt", "big", "--save-to", f"s3://{s3.bucket}/c/{{index}}.{{ext}}")
+    assert r.exit_code == 0, r.stderr
+    [saved] = r.json["saved_files"]
+    key = s3.key_of(saved["path"])
+    assert s3.head(key)["ETag"].strip('"').endswith("-5")
+    cdn = httpx.get(r.json["result"]["images"][0]["url"]).content
+    assert sha(s3.body(key)) == sha(cdn) == saved["sha256"]

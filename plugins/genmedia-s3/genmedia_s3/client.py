@@ -40,7 +40,8 @@ AUTH_CODES = frozenset(
 )
 
 
-DEFAULT_PART_SIZE = 8 * 1024 * 1024
+#: S3's smallest part: two of them (one uploading, one filling) are the sink's buffers.
+DEFAULT_PART_SIZE = 5 * 1024 * 1024
 
 
 @attrs.frozen
@@ -53,6 +54,8 @@ class S3Settings:
     addressing_style: str | None = None
     part_size: int = DEFAULT_PART_SIZE
     max_attempts: int = 5
+    #: parts uploaded at once while the next is read (memory: ``(inflight + 1) × part``)
+    inflight: int = 1
 
     @classmethod
     def from_sources(cls, options: Mapping[str, Any], config: Mapping[str, Any]) -> S3Settings:
@@ -66,6 +69,7 @@ class S3Settings:
             addressing_style=str(style) if style else None,
             part_size=int(float(part_mib) * 1024 * 1024) if part_mib else DEFAULT_PART_SIZE,
             max_attempts=int(config.get("max_attempts") or 5),
+            inflight=max(1, int(config.get("concurrency") or 1)),
         )
 
 
@@ -78,7 +82,7 @@ class S3Problem:
     exit_code: int
 
 
-def make_client(settings: S3Settings, *, pool: int = 4) -> Any:
+def make_client(settings: S3Settings) -> Any:
     """A low-level botocore S3 client (what ``boto3.client("s3")`` returns)."""
     import botocore.session
     from botocore.config import Config
@@ -93,7 +97,7 @@ def make_client(settings: S3Settings, *, pool: int = 4) -> Any:
         retries={"mode": "standard", "max_attempts": settings.max_attempts},
         connect_timeout=10,
         read_timeout=60,
-        max_pool_connections=pool,
+        max_pool_connections=settings.inflight + 2,
         user_agent_extra=f"genmedia/{genmedia_version} genmedia-s3/{__version__}",
         s3=s3_config or None,
     )

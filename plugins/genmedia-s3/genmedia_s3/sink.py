@@ -190,6 +190,7 @@ def _save_one(
             content_type=content_type,
             metadata={**metadata, "genmedia-json-path": _ascii(ref.json_path)},
             part_size=settings.part_size,
+            inflight=settings.inflight,
             cancel=cancel,
         )
     except TargetError as exc:

@@ -8,8 +8,8 @@ Shape of a transfer::
                        uploader (one worker thread): UploadPart(A) while the reader
                        fills buffer B; the two buffers alternate
 
-Memory is ``(inflight + 1) × part_size`` plus the client, whatever the size of the
-output. An output shorter than one part is one ``PutObject``. Otherwise:
+Memory is ``(inflight + 1) × part_size`` (defaults: 1 and 5 MiB) plus the client, whatever
+the size of the output. An output shorter than one part is one ``PutObject``. Otherwise:
 ``CreateMultipartUpload`` → ``UploadPart``… → ``CompleteMultipartUpload``; S3 creates the
 object only at the completion, so a failure at any point before it leaves **no object**
 under the key, and the upload is then cancelled with ``AbortMultipartUpload`` so no
@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -236,25 +237,28 @@ def stream_to_s3(
     content_type: str | None,
     metadata: dict[str, str],
     part_size: int,
+    inflight: int = 1,
     cancel: threading.Event | None = None,
 ) -> Uploaded:
-    """Copy ``source`` (already opened) to ``s3://bucket/key``; see the module doc."""
+    """Copy ``source`` (already opened) to ``s3://bucket/key``; see the module doc.
+
+    ``inflight`` parts are uploaded at once while the next one is read, so at most
+    ``inflight + 1`` part buffers exist.
+    """
     cancel = cancel or threading.Event()
     size = part_size_for(source.length, part_size)
     digest = hashlib.sha256()
     extra: dict[str, Any] = {"Metadata": metadata}
     if content_type:
         extra["ContentType"] = content_type
-    buffers = [bytearray(size), bytearray(size)]
-    first = _fill(source, buffers[0], digest, cancel)
-    if first < size:  # the whole output fits in one part: one atomic PutObject
-        body = buffers[0]
-        del body[first:]
-        buffers[1] = bytearray()
-        answer = s3.put_object(Bucket=bucket, Key=key, Body=body, **extra)
+    buf = bytearray(size)
+    filled = _fill(source, buf, digest, cancel)
+    if filled < size:  # the whole output fits in one part: one atomic PutObject
+        del buf[filled:]  # shrinks in place: no copy of the part
+        answer = s3.put_object(Bucket=bucket, Key=key, Body=buf, **extra)
         return Uploaded(
             key,
-            first,
+            filled,
             digest.hexdigest(),
             content_type,
             answer.get("ETag"),
@@ -265,41 +269,40 @@ def stream_to_s3(
     create = dict(extra, ChecksumAlgorithm=checksum) if checksum else extra
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, **create)["UploadId"]
     parts: list[dict[str, Any]] = []
-    pending: Future[dict[str, Any]] | None = None
-    total = first
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genmedia-s3-part")
+    pending: deque[tuple[Future[dict[str, Any]], bytearray]] = deque()
+    allocated, total, number = 1, filled, 0
+    pool = ThreadPoolExecutor(max_workers=max(1, inflight), thread_name_prefix="genmedia-s3")
     try:
-        number, current, filled = 1, 0, first
         while True:
-            body: bytes | bytearray = buffers[current]
+            number += 1
             if filled < size:
-                # the last part: shrink in place (no copy of the part)
-                del buffers[current][filled:]
-            if pending is not None:
-                parts.append(_wait(pending, cancel))
-            pending = pool.submit(_put_part, s3, bucket, key, upload_id, number, body)
+                del buf[filled:]  # the last part
+            task = pool.submit(_put_part, s3, bucket, key, upload_id, number, buf)
+            pending.append((task, buf))
             if filled < size:
                 break
-            current ^= 1
-            filled = _fill(source, buffers[current], digest, cancel)
+            if allocated < max(1, inflight) + 1:
+                buf = bytearray(size)
+                allocated += 1
+            else:  # reuse the buffer of the oldest part once it has landed
+                oldest, buf = pending.popleft()
+                parts.append(_wait(oldest, cancel))
+            filled = _fill(source, buf, digest, cancel)
             total += filled
             if filled == 0:
                 break
-            number += 1
-        if pending is not None:
-            parts.append(_wait(pending, cancel))
-            pending = None
-        if cancel.is_set():
-            raise Cancelled()
+        while pending:
+            parts.append(_wait(pending.popleft()[0], cancel))
         answer = s3.complete_multipart_upload(
             Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
         )
     except BaseException:
         cancel.set()
-        if pending is not None:
-            pending.cancel()
+        for task, _ in pending:
+            task.cancel()
+        for task, _ in pending:
             try:
-                pending.exception(timeout=30)
+                task.exception(timeout=30)
             except BaseException:
                 pass
         pool.shutdown(wait=False)

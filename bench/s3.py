@@ -118,6 +118,7 @@ def main() -> None:
         default="{}",
         help="genmedia's plugins.s3 config, e.g. '{\"concurrency\": 2}'",
     )
+    parser.add_argument("--profile", help="write a cProfile of the genmedia child here")
     args = parser.parse_args()
 
     home = tempfile.mkdtemp(prefix="genmedia-bench-s3-")
@@ -162,7 +163,8 @@ def main() -> None:
             order = ["boto3", "genmedia"] if n % 2 == 0 else ["genmedia", "boto3"]
             for tool in order:
                 if tool == "genmedia":
-                    argv = [sys.executable, "-m", "genmedia", "status", ENDPOINT, request_id,
+                    prof = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+                    argv = [sys.executable, *prof, "-m", "genmedia", "status", ENDPOINT, request_id,
                             "--save-to", f"s3://bench/g{n}/{{index}}.{{ext}}", "--json"]  # fmt: skip
                     key = f"g{n}/0.jpg"
                 else:

@@ -5,10 +5,11 @@ credentials files with ``AWS_PROFILE``, container and instance roles). The endpo
 order: ``--s3-endpoint-url``, the config file's ``plugins.s3.endpoint_url``, then AWS's own
 settings (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, a profile's ``endpoint_url``).
 
-The client is built from a botocore session whose data loader drops the service model's
-documentation strings (emptied) while parsing: S3's model is ~11 MB of Python objects with them and
-~2 MB without, and the sink promises a small memory footprint. If botocore ever changes
-the loader's shape, the normal loader is used.
+The client is built from a botocore session whose data loader empties the service model's
+documentation strings while parsing (S3's model is ~11 MB of Python objects with them and
+~2 MB without) and keeps, of the endpoint table of every AWS service, only the services
+this sink's clients use (~4 MB of objects less): the sink promises a small memory
+footprint. If botocore ever changes the loader's shape, the normal loader is used.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ class S3Settings:
     addressing_style: str | None = None
     part_size: int = DEFAULT_PART_SIZE
     max_attempts: int = 5
-    #: parts uploaded at once while the next is read (memory: ``(inflight + 1) × part``)
-    inflight: int = 1
+    #: part buffers, each being filled or uploading (memory: ``inflight × part_size``)
+    inflight: int = 2
 
     @classmethod
     def from_sources(cls, options: Mapping[str, Any], config: Mapping[str, Any]) -> S3Settings:
@@ -69,7 +70,7 @@ class S3Settings:
             addressing_style=str(style) if style else None,
             part_size=int(float(part_mib) * 1024 * 1024) if part_mib else DEFAULT_PART_SIZE,
             max_attempts=int(config.get("max_attempts") or 5),
-            inflight=max(1, int(config.get("concurrency") or 1)),
+            inflight=max(2, int(config.get("concurrency") or 2)),
         )
 
 
@@ -116,11 +117,27 @@ def _lean_loader(session: Any) -> None:
                     return None
                 with open_method(full_path, "rb") as fp:
                     payload = fp.read().decode("utf-8")
-                return json.loads(payload, object_pairs_hook=_without_docs)
+                data = json.loads(payload, object_pairs_hook=_without_docs)
+                if os.path.basename(full_path).startswith("endpoints.json"):
+                    _only_needed_services(data)
+                return data
 
         session.register_component("data_loader", loaders.Loader(file_loader=LeanJSONFileLoader()))
     except Exception:  # pragma: no cover - botocore changed: keep its own loader
         return
+
+
+#: the services whose legacy endpoint data a client of this sink can need: S3 itself, and
+#: the credential chain's own clients (AssumeRole, SSO).
+_SERVICES = frozenset({"s3", "s3-control", "sts", "sso", "sso-oidc"})
+
+
+def _only_needed_services(data: Any) -> None:
+    # endpoints.json describes every AWS service in every region: ~4 MB of objects
+    for partition in data.get("partitions", ()) if isinstance(data, dict) else ():
+        services = partition.get("services")
+        if isinstance(services, dict):
+            partition["services"] = {k: v for k, v in services.items() if k in _SERVICES}
 
 
 def _without_docs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -2,18 +2,19 @@
 
 Shape of a transfer::
 
-    CDN ──httpx stream──▶ reader (this thread): fills part buffer A, hashes it
+    CDN ──httpx stream──▶ reader (this thread): fills a part buffer, hashes it
                                  │ hand-off
                                  ▼
-                       uploader (one worker thread): UploadPart(A) while the reader
-                       fills buffer B; the two buffers alternate
+                       uploaders (worker threads): UploadPart(buffer); once a part
+                       landed, the reader refills its buffer with the next part
 
-Memory is ``(inflight + 1) × part_size`` (defaults: 1 and 5 MiB) plus the client, whatever
-the size of the output. An output shorter than one part is one ``PutObject``. Otherwise:
-``CreateMultipartUpload`` → ``UploadPart``… → ``CompleteMultipartUpload``; S3 creates the
-object only at the completion, so a failure at any point before it leaves **no object**
-under the key, and the upload is then cancelled with ``AbortMultipartUpload`` so no
-orphaned parts are kept (and billed).
+Memory is ``inflight × part_size`` (defaults: 2 and 5 MiB) plus the client, whatever the
+size of the output: with two buffers, one part uploads while the next is read, or two
+upload at once while the reader waits. An output shorter than one part is one
+``PutObject``. Otherwise: ``CreateMultipartUpload`` → ``UploadPart``… →
+``CompleteMultipartUpload``; S3 creates the object only at the completion, so a failure at
+any point before it leaves **no object** under the key, and the upload is then cancelled
+with ``AbortMultipartUpload`` so no orphaned parts are kept (and billed).
 
 Retries: each ``UploadPart`` is retried by botocore's *standard* retry mode (throttling,
 5xx, dropped connections; the part's bytes are still in memory, so a retry resends exactly
@@ -237,13 +238,13 @@ def stream_to_s3(
     content_type: str | None,
     metadata: dict[str, str],
     part_size: int,
-    inflight: int = 1,
+    inflight: int = 2,
     cancel: threading.Event | None = None,
 ) -> Uploaded:
     """Copy ``source`` (already opened) to ``s3://bucket/key``; see the module doc.
 
-    ``inflight`` parts are uploaded at once while the next one is read, so at most
-    ``inflight + 1`` part buffers exist.
+    At most ``inflight`` (at least 2) part buffers exist, each either being filled from
+    the source or uploading: the reader refills the oldest buffer once its part landed.
     """
     cancel = cancel or threading.Event()
     size = part_size_for(source.length, part_size)
@@ -271,7 +272,7 @@ def stream_to_s3(
     parts: list[dict[str, Any]] = []
     pending: deque[tuple[Future[dict[str, Any]], bytearray]] = deque()
     allocated, total, number = 1, filled, 0
-    pool = ThreadPoolExecutor(max_workers=max(1, inflight), thread_name_prefix="genmedia-s3")
+    pool = ThreadPoolExecutor(max_workers=max(2, inflight), thread_name_prefix="genmedia-s3")
     try:
         while True:
             number += 1
@@ -281,7 +282,7 @@ def stream_to_s3(
             pending.append((task, buf))
             if filled < size:
                 break
-            if allocated < max(1, inflight) + 1:
+            if allocated < max(2, inflight):
                 buf = bytearray(size)
                 allocated += 1
             else:  # reuse the buffer of the oldest part once it has landed

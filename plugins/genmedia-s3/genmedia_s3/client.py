@@ -93,7 +93,15 @@ def make_client(settings: S3Settings) -> Any:
     region = settings.region or session.get_config_variable("region")
     if not region and settings.endpoint_url:
         region = "us-east-1"  # S3-compatible services ignore it, SigV4 needs one
-    s3_config = {"addressing_style": settings.addressing_style} if settings.addressing_style else {}
+    s3_config: dict[str, Any] = {}
+    if settings.addressing_style:
+        s3_config["addressing_style"] = settings.addressing_style
+    if session.get_config_variable("request_checksum_calculation") != "when_required":
+        # Every part carries a CRC32 checksum header that S3 verifies and the signature
+        # covers; hashing the body a second time for the signature is what botocore
+        # already skips over https, and skipping it over plain http (a local MinIO) too
+        # saves a SHA-256 pass over every byte.
+        s3_config["payload_signing_enabled"] = False
     config = Config(
         retries={"mode": "standard", "max_attempts": settings.max_attempts},
         connect_timeout=10,

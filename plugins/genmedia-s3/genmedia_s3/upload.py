@@ -268,11 +268,25 @@ def stream_to_s3(
         )
     checksum = _checksum_algorithm(s3)
     create = dict(extra, ChecksumAlgorithm=checksum) if checksum else extra
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, **create)["UploadId"]
+    pool = ThreadPoolExecutor(max_workers=max(2, inflight), thread_name_prefix="genmedia-s3")
+    # S3 calls run on the workers; this thread only waits, so Ctrl-C never lands in the
+    # middle of one: an upload the server created is always known, and aborted.
+    creating = pool.submit(s3.create_multipart_upload, Bucket=bucket, Key=key, **create)
+    try:
+        upload_id = _wait(creating, cancel)["UploadId"]
+    except BaseException:
+        try:
+            created = creating.result(timeout=30)["UploadId"]
+        except BaseException:
+            created = None
+        if created:
+            abort(s3, bucket, key, created)
+        pool.shutdown(wait=False)
+        raise
     parts: list[dict[str, Any]] = []
     pending: deque[tuple[Future[dict[str, Any]], bytearray]] = deque()
     allocated, total, number = 1, filled, 0
-    pool = ThreadPoolExecutor(max_workers=max(2, inflight), thread_name_prefix="genmedia-s3")
+    completing: Future[dict[str, Any]] | None = None
     try:
         while True:
             number += 1
@@ -294,14 +308,20 @@ def stream_to_s3(
                 break
         while pending:
             parts.append(_wait(pending.popleft()[0], cancel))
-        answer = s3.complete_multipart_upload(
-            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        completing = pool.submit(
+            s3.complete_multipart_upload,
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
         )
+        answer = _wait(completing, cancel)
     except BaseException:
         cancel.set()
-        for task, _ in pending:
+        tasks = [task for task, _ in pending] + ([completing] if completing else [])
+        for task in tasks:
             task.cancel()
-        for task, _ in pending:
+        for task in tasks:  # let running calls end before the abort
             try:
                 task.exception(timeout=30)
             except BaseException:

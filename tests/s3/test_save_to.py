@@ -272,3 +272,23 @@ def test_parallel_parts_from_config(gm, s3, fal_sandbox_env, genmedia_config):
     assert s3.head(key)["ETag"].strip('"').endswith("-5")
     cdn = httpx.get(r.json["result"]["images"][0]["url"]).content
     assert sha(s3.body(key)) == sha(cdn) == saved["sha256"]
+
+
+def test_status_without_credentials_keeps_the_result_exit_3(gm, s3, monkeypatch):
+    submitted = gm("run", FLUX, "--prompt", "later", "--async")
+    rid = submitted.json["request_id"]
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    r = gm("status", FLUX, rid, "--save-to", f"s3://{s3.bucket}/")
+    assert r.exit_code == 3
+    assert r.json["request_id"] == rid and r.json["result"]["images"]
+    [failure] = r.json["save_failures"]
+    assert failure["code"] == "NoCredentials"
+    assert s3.keys() == []
+
+
+def test_companion_options_alone_are_ignored_with_a_warning(gm, s3):
+    r = gm("run", FLUX, "--prompt", "x", "--s3-sidecar")
+    assert r.exit_code == 0
+    assert "--s3-sidecar only applies together with --save-to" in r.stderr
+    assert "saved_files" not in r.json

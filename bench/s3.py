@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from goals import Goals, spread  # noqa: E402  (bench/goals.py: the shared report format)
+
 from tests.s3.motoserver import start as start_s3  # noqa: E402
 
 ENDPOINT = "fal-ai/flux/schnell"
@@ -185,14 +187,14 @@ def main() -> None:
 
     g_wall, b_wall = statistics.median(walls["genmedia"]), statistics.median(walls["boto3"])
     g_peak, b_peak = max(peaks["genmedia"]), max(peaks["boto3"])
-    ratio = g_wall / b_wall
     print(f"\n{args.mib} MiB from the emulator's CDN to a local S3 server ({args.runs} run(s)):")
-    print(f"  genmedia --save-to   wall {g_wall:6.2f} s   peak RSS {g_peak:6.1f} MiB")
-    print(f"  boto3 upload_fileobj wall {b_wall:6.2f} s   peak RSS {b_peak:6.1f} MiB")
-    ok_wall = ratio <= WALL_GOAL
-    ok_rss = g_peak <= RSS_GOAL_MIB
-    print(f"  wall ratio {ratio:.2f} (goal ≤ {WALL_GOAL})  {'met' if ok_wall else 'MISSED'}")
-    print(f"  peak RSS {g_peak:.1f} MiB (goal ≤ {RSS_GOAL_MIB})  {'met' if ok_rss else 'MISSED'}")
+    print(f"  genmedia --save-to   wall {g_wall:6.2f} s ({spread(walls['genmedia'])})")
+    print(f"  boto3 upload_fileobj wall {b_wall:6.2f} s ({spread(walls['boto3'])})")
+    print(f"  peak RSS genmedia {g_peak:.1f} MiB, boto3 {b_peak:.1f} MiB\n")
+    goals = Goals("s3")
+    goals.check(f"{args.mib} MiB, whole process / boto3 upload_fileobj", g_wall / b_wall, WALL_GOAL)
+    goals.limit(f"{args.mib} MiB, peak RSS", g_peak, RSS_GOAL_MIB, "MiB")
+    goals.report()
 
 
 if __name__ == "__main__":

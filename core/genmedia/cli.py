@@ -153,6 +153,7 @@ class RootGroup(click.Group):
         app.events = bool(ctx.params.get("events"))
         app.disabled_plugins = tuple(ctx.params.get("disable_plugin") or ())
         app.global_options = dict(ctx.params)
+        app.no_pager = app.no_pager or bool(ctx.params.get("no_pager"))
         return remaining
 
     def _add_plugin_globals(self, app: AppContext) -> None:
@@ -362,6 +363,11 @@ def make_cli() -> RootGroup:
         help="Use the offline fal emulator instead of fal.ai (also GENMEDIA_SANDBOX=1).",
     )
     @click.option(
+        "--no-pager",
+        is_flag=True,
+        help="Never page long output on a terminal (default pager: $PAGER, else less).",
+    )
+    @click.option(
         "--version",
         is_flag=True,
         expose_value=False,
@@ -378,7 +384,11 @@ def make_cli() -> RootGroup:
         """
         # Settings are loaded (and plugins configured) only when a command really runs:
         # --version and --help never read the config file.
-        get_app(ctx).configure()
+        app = get_app(ctx)
+        app.configure()
+        from genmedia.output import announce_sandbox
+
+        announce_sandbox(app)  # before the work, not after it
 
     return cli
 

@@ -64,6 +64,10 @@ class AppContext:
         #: ``--debug`` tracebacks collected in JSON mode (see :meth:`print_traceback`).
         self.tracebacks: list[str] = []
         self.disabled_plugins = disabled_plugins
+        #: ``--no-pager``: never page long pretty output (see genmedia.output.emit).
+        self.no_pager = False
+        #: the SANDBOX banner was printed (once per process, before the work starts).
+        self.sandbox_banner_shown = False
         # None means "sys.stdout/stderr/stdin at the time of use" (click's runner swaps
         # them after the context may have been created).
         self._stdout = stdout

@@ -125,13 +125,64 @@ def emit(ctx: AppContext, data: Any, *, pretty: PrettyRenderer | None = None) ->
         ctx.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
         ctx.stdout.flush()
         return
-    if ctx.sandbox_active:
-        stderr_console(ctx).print(f"[bold yellow]{SANDBOX_BANNER}[/]", markup=True)
+    announce_sandbox(ctx)
+    render = pretty or render_mapping
     console = stdout_console(ctx)
-    if pretty is not None:
-        pretty(doc, console)
-    else:
-        render_mapping(doc, console)
+    if not wants_pager(ctx):
+        render(doc, console)
+        return
+    with console.capture() as captured:
+        render(doc, console)
+    page(ctx, captured.get(), console.height)
+
+
+def announce_sandbox(ctx: AppContext) -> None:
+    """The SANDBOX banner on stderr, in pretty mode, once, before a command's work."""
+    if ctx.sandbox_active and not ctx.sandbox_banner_shown and not ctx.json_mode:
+        ctx.sandbox_banner_shown = True
+        stderr_console(ctx).print(f"[bold yellow]{SANDBOX_BANNER}[/]", markup=True)
+
+
+def wants_pager(ctx: AppContext) -> bool:
+    """Page pretty output only on a real terminal, unless ``--no-pager`` or
+    ``GENMEDIA_PAGER=`` (empty) / ``PAGER=`` say otherwise."""
+    import os
+    import sys
+
+    if ctx.no_pager or ctx.stdout is not sys.stdout:
+        return False
+    if os.environ.get("GENMEDIA_PAGER", None) == "" or os.environ.get("PAGER", None) == "":
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def page(ctx: AppContext, text: str, height: int) -> None:
+    """``text`` through ``$GENMEDIA_PAGER``/``$PAGER`` (less -FRX by default) when it is
+    taller than the terminal; printed as is otherwise."""
+    import os
+
+    import click
+
+    if text.count("\n") < max(1, height - 1):
+        ctx.stdout.write(text)
+        ctx.stdout.flush()
+        return
+    env_pager = os.environ.get("GENMEDIA_PAGER")
+    old = os.environ.get("PAGER")
+    os.environ.setdefault("LESS", "FRX")  # quit on one screen, keep colours, no clear
+    if env_pager:
+        os.environ["PAGER"] = env_pager
+    try:
+        click.echo_via_pager(text, color=True)
+    finally:
+        if env_pager:
+            if old is None:
+                os.environ.pop("PAGER", None)
+            else:
+                os.environ["PAGER"] = old
 
 
 def render_mapping(doc: Any, console: Console) -> None:

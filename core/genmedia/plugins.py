@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from genmedia.types import PluginInfo, PluginLoadError
 
 ENTRY_POINT_GROUP = "genmedia"
+#: the distribution (PyPI name) that ships the core and the built-in plugins.
+DISTRIBUTION = "genmedia-cli"
 
 #: Built-in plugins: (short name, module). Registered first, in this order.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
@@ -177,7 +179,7 @@ def describe_plugins(pm: PluginManager) -> list[PluginInfo]:
             continue
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
         builtin = name in pm.builtin_names
-        dist, version = ("genmedia", __version__) if builtin else dists.get(name, (None, None))
+        dist, version = (DISTRIBUTION, __version__) if builtin else dists.get(name, (None, None))
         rows.append(PluginInfo(name, builtin, hooks, version, dist))
     for err in pm.load_errors:
         builtin = err.name in {n for n, _ in BUILTIN_PLUGINS}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
@@ -25,6 +25,13 @@ ProgressFn = Callable[[int, "int | None"], None]
 
 
 EVENT_STEP_UNKNOWN = 8 * 1024 * 1024
+
+
+def average_speed(done: float, elapsed: float | None) -> float | None:
+    """Bytes per second over the whole transfer; None when it cannot be told."""
+    if not done or not elapsed or elapsed <= 0:
+        return None
+    return done / elapsed
 
 
 def wants_progress(ctx: AppContext) -> bool:
@@ -59,13 +66,27 @@ def multi_progress(ctx: AppContext) -> Iterator[Callable[[str], ProgressFn]]:
         TransferSpeedColumn,
     )
 
+    class SpeedColumn(TransferSpeedColumn):
+        """rich's speed, or bytes / elapsed time for a transfer too short to be sampled
+        (rich shows ``?`` for a small file that finished in one update)."""
+
+        def render(self, task: Any) -> Any:
+            if task.finished_speed is None and task.speed is None:
+                speed = average_speed(task.completed, task.elapsed)
+                if speed is not None:
+                    from rich.filesize import decimal
+                    from rich.text import Text
+
+                    return Text(f"{decimal(int(speed))}/s", style="progress.data.speed")
+            return super().render(task)
+
     console = Console(file=ctx.stderr, stderr=True)
     lock = threading.Lock()
     with Progress(
         TextColumn("{task.description}", markup=False),  # file names are data
         BarColumn(),
         DownloadColumn(),
-        TransferSpeedColumn(),
+        SpeedColumn(),
         TimeRemainingColumn(),
         console=console,
         transient=False,

@@ -90,4 +90,18 @@ def genmedia_handle_result(
         return None
     from genmedia_download.sink import download_result
 
-    return download_result(ctx, result, options)
+    return download_result(ctx, result, _with_config_defaults(ctx, options))
+
+
+def _with_config_defaults(ctx: AppContext, options: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``plugins.download.template`` (for a bare ``--download``) and ``.concurrency`` from
+    the config file (``genmedia config set download.template …``); flags win."""
+    section = ctx.settings.plugin_config("download")
+    merged = dict(options)
+    template = section.get("template")
+    if options.get("download") == BARE_DOWNLOAD and isinstance(template, str) and template:
+        merged["download"] = template
+    concurrency = section.get("concurrency")
+    if options.get("download_concurrency") is None and isinstance(concurrency, int):
+        merged["download_concurrency"] = max(1, min(32, concurrency))
+    return merged

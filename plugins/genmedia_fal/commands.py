@@ -205,7 +205,18 @@ def setup(
         doc["note"] = "FAL_KEY is set in the environment and takes precedence over the saved key."
     if not key:
         doc["hint"] = "No API key saved yet: genmedia setup --non-interactive --api-key <key>"
-    emit(app, doc)
+    emit(app, doc, pretty=_render_setup)
+
+
+def _render_setup(doc: dict[str, Any], console: Any) -> None:
+    verb = "Saved" if doc.get("changed") else "Unchanged"
+    console.print(f"{verb}: {doc['config_path']}")
+    console.print(f"  API key        {doc.get('api_key') or '(none)'}")
+    console.print(f"  output format  {doc.get('output_format')}")
+    console.print(f"  load .env      {'yes' if doc.get('auto_load_env') else 'no'}")
+    for key in ("note", "hint"):
+        if doc.get(key):
+            console.print(doc[key])
 
 
 def _ask(

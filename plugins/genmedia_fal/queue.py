@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Generator, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from genmedia import errors
@@ -203,7 +203,7 @@ class Queue:
         )
 
     def _maybe_submitted(self, endpoint: str, sent_at: float, reason: str) -> errors.GenmediaError:
-        when = datetime.fromtimestamp(sent_at, timezone.utc).isoformat(timespec="seconds")
+        when = datetime.fromtimestamp(sent_at, UTC).isoformat(timespec="seconds")
         return fal_errors.fal_error(
             errors.RemoteError,
             f"Submit to {endpoint} failed after the request was sent ({reason}); "

@@ -13,7 +13,7 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -253,7 +253,7 @@ def make_cards(records: Iterable[RunRecord], out_dir: Path) -> list[Card]:
                 submitted_at=record.submitted_at,
                 date=moment.strftime("%Y-%m-%d"),
                 time=moment.strftime("%Y-%m-%d %H:%M"),
-                iso_time=datetime.fromtimestamp(record.submitted_at, timezone.utc)
+                iso_time=datetime.fromtimestamp(record.submitted_at, UTC)
                 .isoformat(timespec="seconds")
                 .replace("+00:00", "Z"),
                 prompt=record.prompt,

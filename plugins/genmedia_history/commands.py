@@ -6,7 +6,7 @@ standard library only at module level.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,6 +22,9 @@ class HistoryGroup(click.Group):
     """``history [list] …``: anything that is not a subcommand is ``list``'s arguments."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and ctx.resilient_parsing:
+            # shell completion of `genmedia history <TAB>`: offer the subcommands
+            return super().parse_args(ctx, args)
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
             args = ["list", *args]
         return super().parse_args(ctx, args)
@@ -49,11 +52,7 @@ def parse_since(value: str, *, now: float | None = None) -> float:
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return (
-        datetime.fromtimestamp(ts, timezone.utc)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z")
-    )
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------- views

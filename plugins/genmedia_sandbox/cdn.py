@@ -24,7 +24,7 @@ import hashlib
 import re
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -87,7 +87,7 @@ async def _rest(sandbox: Sandbox, sub: str, request: Request) -> Response:
         now = time.time()
         token = "sandbox-cdn-" + secrets.token_hex(16)
         sandbox.store.add_token(token, now + sandbox.token_ttl)
-        expires = datetime.fromtimestamp(int(now + sandbox.token_ttl), timezone.utc)
+        expires = datetime.fromtimestamp(int(now + sandbox.token_ttl), UTC)
         return JSONResponse(
             {
                 "token": token,

@@ -23,7 +23,21 @@ COMMANDS = (
         "genmedia.commands.discovery:upload",
         "Upload a local file (or a URL's content) and print its URL.",
     ),
-    ("plugins", "genmedia.commands.meta:plugins", "List plugins, their hooks and load errors."),
+    (
+        "plugins",
+        "genmedia.commands.meta:plugins",
+        "List plugins; install or uninstall them (plugins install NAME).",
+    ),
+    (
+        "config",
+        "genmedia.commands.config_cmd:config",
+        "Read and change settings: config list|get|set|unset|path.",
+    ),
+    (
+        "completion",
+        "genmedia.commands.completion:completion",
+        "Print the shell completion script for bash, zsh or fish.",
+    ),
     ("version", "genmedia.commands.meta:version", "Print the versions of genmedia and plugins."),
 )
 

@@ -8,6 +8,7 @@ import click
 
 from genmedia import errors
 from genmedia.cli import get_app
+from genmedia.commands.completion import complete_endpoint
 from genmedia.output import emit, esc
 
 
@@ -93,10 +94,19 @@ def infer_category(query: str) -> str | None:
 
 def _render_models(doc: dict[str, Any], console: Any) -> None:
     from rich.markup import escape
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table("endpoint", "name", "category", "status", box=None)
-    for m in doc.get("models", []):
+    models = doc.get("models", [])
+    widest = max((len(m["endpoint_id"]) for m in models), default=8)
+    # the endpoint id is what people copy: never truncated or wrapped; the name gives way
+    table = Table(
+        Column("endpoint", no_wrap=True, min_width=widest),
+        Column("name", overflow="fold", ratio=1),
+        Column("category", no_wrap=True),
+        Column("status", no_wrap=True),
+        box=None,
+    )
+    for m in models:
         table.add_row(
             m["endpoint_id"],
             escape(m.get("name") or ""),
@@ -125,6 +135,7 @@ def _render_models(doc: dict[str, Any], console: Any) -> None:
     "--endpoint-id",
     "endpoint_ids",
     multiple=True,
+    shell_complete=complete_endpoint,
     help="Find these endpoints (repeatable or comma-separated).",
 )
 @click.option("--expand", multiple=True, help="Add openapi-3.0 and/or enterprise_status.")
@@ -203,6 +214,9 @@ def models(
     if page.next_cursor:
         doc["next_cursor"] = page.next_cursor
     doc["models"] = page.models
+    from genmedia.completion import remember
+
+    remember(endpoints=[m.endpoint_id for m in page.models])  # for shell completion
     emit(app, doc, pretty=_render_models)
 
 
@@ -212,22 +226,36 @@ def _render_schema(doc: dict[str, Any], console: Any) -> None:
 
     title = escape(doc.get("name") or doc["endpoint_id"])
     console.print(f"[bold]{title}[/] {esc(doc.get('category') or '')}", markup=True)
+    from genmedia.commands.model_help import format_default, format_range
+    from genmedia.types import FieldSchema
+
     for side in ("input", "output"):
-        table = Table(side, "type", "default", "description", box=None, title_justify="left")
+        table = Table(
+            side, "type", "range", "default", "description", box=None, title_justify="left"
+        )
         for f in doc.get(side) or ():
-            extra = f" ({'|'.join(map(str, f['enum']))})" if f.get("enum") else ""
+            extra = f" ({'|'.join(map(format_default, f['enum']))})" if f.get("enum") else ""
             name = f["name"] + (" *" if f.get("required") else "")
+            bounds = FieldSchema(
+                f["name"],
+                f["type"],
+                minimum=f.get("minimum"),
+                maximum=f.get("maximum"),
+                exclusive_minimum=f.get("exclusive_minimum"),
+                exclusive_maximum=f.get("exclusive_maximum"),
+            )
             table.add_row(
-                name,
+                escape(name),
                 escape(f["type"] + extra),
-                escape(str(f.get("default", ""))),
+                escape(format_range(bounds)),
+                escape(format_default(f["default"]) if "default" in f else ""),
                 escape(f.get("description") or ""),
             )
         console.print(table)
 
 
 @click.command()
-@click.argument("endpoint_id", metavar="ENDPOINT")
+@click.argument("endpoint_id", metavar="ENDPOINT", shell_complete=complete_endpoint)
 @click.option(
     "--format",
     "format_",
@@ -247,6 +275,10 @@ def schema(ctx: click.Context, endpoint_id: str, format_: str, provider: str | N
     model_schema = load_schema(app, prov, endpoint_id)
     if model_schema is None:
         raise errors.NotFoundError(f"OpenAPI schema not available for: {endpoint_id}")
+    if model_schema.input is not None:
+        from genmedia.completion import remember
+
+        remember(inputs={endpoint_id: [f.name for f in model_schema.input]})
     if format_ == "openapi":
         if model_schema.openapi is None:
             raise errors.NotFoundError(f"OpenAPI schema not available for: {endpoint_id}")

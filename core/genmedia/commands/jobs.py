@@ -11,6 +11,7 @@ import click
 
 from genmedia import errors
 from genmedia.cli import get_app
+from genmedia.commands.completion import complete_endpoint
 from genmedia.output import emit, esc
 from genmedia.route import is_endpoint_id
 
@@ -129,6 +130,12 @@ class RunCommand(click.Command):
             render_model_help(app, info, ctx.get_help())
         ctx.exit(0)
 
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        """genmedia's own options, then the model's inputs (``--prompt``) known offline."""
+        from genmedia.commands.completion import complete_model_inputs
+
+        return complete_model_inputs(ctx, incomplete) + super().shell_complete(ctx, incomplete)
+
     def json_help(self, ctx: click.Context, args: list[str]) -> dict[str, Any]:
         from genmedia.commands.model_help import model_help_info
 
@@ -144,7 +151,12 @@ class RunCommand(click.Command):
 
 def make_run_command() -> click.Command:
     params: list[click.Parameter] = [
-        click.Argument(["endpoint_id"], metavar="[ENDPOINT|PROMPT]", required=False),
+        click.Argument(
+            ["endpoint_id"],
+            metavar="[ENDPOINT|PROMPT]",
+            required=False,
+            shell_complete=complete_endpoint,
+        ),
         click.Argument(["model_args"], nargs=-1, type=click.UNPROCESSED),
         click.Option(["--async", "async_"], is_flag=True, help="Submit and return the request id."),
         click.Option(

@@ -1,0 +1,355 @@
+"""``genmedia config list|get|set|unset|path``: read and change the config file by key.
+
+Only the keys in :data:`KEYS` can be set, each validated before anything is written; the
+file is rewritten atomically with mode 0600 (see :mod:`genmedia.config`). The API key is
+never shown unmasked and cannot be set here (it would land in the shell's history): use
+``genmedia setup`` or ``FAL_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import click
+
+from genmedia import errors
+from genmedia.cli import get_app
+from genmedia.output import emit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.config import Settings
+
+
+def _choice(*values: str) -> Callable[[str], Any]:
+    def check(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in values:
+            raise ValueError(f"expected one of {', '.join(values)}")
+        return value
+
+    return check
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def check(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError("expected an integer") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}")
+        return value
+
+    return check
+
+
+def _template(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("expected a directory (DIR/) or a path template")
+    try:  # the download plugin ships in this distribution; its own check is the truth
+        from genmedia_download.naming import check_template
+    except ImportError:  # pragma: no cover - the download plugin is part of genmedia-cli
+        return raw
+    check_template(raw)
+    return raw
+
+
+def _provider_name(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+        raise ValueError("expected a provider name such as fal")
+    return value
+
+
+def _url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ValueError("expected an http:// or https:// URL")
+    return value
+
+
+@attrs.frozen
+class ConfigKey:
+    """One settable key: where it lives in config.json, how to check it, what it means."""
+
+    name: str
+    path: tuple[str, ...]
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    env: str | None = None
+
+
+HOST_ROLES = ("queue", "run", "rest", "api", "cdn", "docs")
+
+KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey(
+        "output_format",
+        ("output_format",),
+        _choice("auto", "json", "pretty"),
+        "auto",
+        "auto (JSON when stdout is not a terminal), json or pretty",
+        env="GENMEDIA_OUTPUT",
+    ),
+    ConfigKey(
+        "auto_load_env",
+        ("auto_load_env",),
+        _boolean,
+        False,
+        "load ./.env (never overriding variables already set)",
+        env="GENMEDIA_LOAD_DOTENV",
+    ),
+    ConfigKey(
+        "default_provider",
+        ("default_provider",),
+        _provider_name,
+        "fal",
+        "the provider for `models`, `upload` and endpoints no provider claims",
+    ),
+    ConfigKey(
+        "download.template",
+        ("plugins", "download", "template"),
+        _template,
+        ".",
+        "where a bare --download saves files (DIR/ or a template with {index} {name} {ext} …)",
+    ),
+    ConfigKey(
+        "download.concurrency",
+        ("plugins", "download", "concurrency"),
+        _int_range(1, 32),
+        4,
+        "parallel downloads when --download-concurrency is not given",
+    ),
+    ConfigKey(
+        "history.enabled",
+        ("plugins", "history", "enabled"),
+        _boolean,
+        True,
+        "record runs in the local journal",
+    ),
+    *(
+        ConfigKey(
+            f"hosts.{role}",
+            ("hosts", role),
+            _url,
+            None,
+            f"base URL of the fal {role} host (routing; default: fal's own)",
+            env=f"GENMEDIA_FAL_{role.upper()}_URL",
+        )
+        for role in HOST_ROLES
+    ),
+)
+KEY_NAMES = tuple(k.name for k in KEYS)
+API_KEY = "api_key"
+
+
+def _lookup(name: str) -> ConfigKey | None:
+    return next((k for k in KEYS if k.name == name), None)
+
+
+def _complete_key(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(k.name, help=k.help) for k in KEYS if k.name.startswith(incomplete)] + (
+        [CompletionItem(API_KEY)] if API_KEY.startswith(incomplete) else []
+    )
+
+
+def _get_path(values: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = values
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _entry(settings: Settings, key: ConfigKey) -> dict[str, Any]:
+    stored = _get_path(settings.file_values, key.path)
+    if key.env and os.environ.get(key.env):
+        value, source = os.environ[key.env], f"env:{key.env}"
+    elif stored is not None:
+        value, source = stored, "config"
+    else:
+        value, source = key.default, "default"
+    return {"key": key.name, "value": value, "source": source, "description": key.help}
+
+
+def _api_key_entry(settings: Settings) -> dict[str, Any]:
+    return {
+        "key": API_KEY,
+        "value": settings.masked_key,  # never more than four characters of it
+        "source": settings.api_key_source or "unset",
+        "description": "the fal API key (masked; set it with genmedia setup or FAL_KEY)",
+    }
+
+
+def _unknown(name: str) -> errors.UsageError:
+    import difflib
+
+    details: dict[str, Any] = {"key": name, "keys": [*KEY_NAMES, API_KEY]}
+    close = difflib.get_close_matches(name, [*KEY_NAMES, API_KEY], n=3)
+    if close:
+        details["did_you_mean"] = close
+    return errors.UsageError(f"Unknown config key: {name}", details)
+
+
+def _render_list(doc: dict[str, Any], console: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("key", "value", "source", box=None)
+    for row in doc["values"]:
+        table.add_row(row["key"], escape(_show(row["value"])), row["source"])
+    console.print(table)
+    console.print(f"[dim]config file: {escape(doc['path'])}[/]", markup=True)
+
+
+@click.group("config")
+def config() -> None:
+    """Read and change settings in the config file (genmedia config list)."""
+
+
+@config.command("path")
+@click.pass_context
+def config_path(ctx: click.Context) -> None:
+    """Print the config file's path (it may not exist yet)."""
+    app = get_app(ctx)
+    path = str(app.settings.config_path)
+    emit(app, {"path": path, "exists": app.settings.config_path.exists()},
+         pretty=lambda doc, console: console.print(doc["path"]))  # fmt: skip
+
+
+@config.command("list")
+@click.pass_context
+def config_list(ctx: click.Context) -> None:
+    """Every setting with its effective value and where it comes from."""
+    app = get_app(ctx)
+    settings = app.settings
+    rows = [_api_key_entry(settings), *(_entry(settings, k) for k in KEYS)]
+    emit(app, {"path": str(settings.config_path), "values": rows}, pretty=_render_list)
+
+
+@config.command("get")
+@click.argument("key", shell_complete=_complete_key)
+@click.pass_context
+def config_get(ctx: click.Context, key: str) -> None:
+    """Print one setting's effective value (the API key masked)."""
+    app = get_app(ctx)
+    if key == API_KEY:
+        entry = _api_key_entry(app.settings)
+    else:
+        spec = _lookup(key)
+        if spec is None:
+            raise _unknown(key)
+        entry = _entry(app.settings, spec)
+
+    emit(app, entry, pretty=lambda doc, console: console.print(_show(doc["value"])))
+
+
+def _rewrite(settings: Settings, change: Callable[[dict[str, Any]], bool]) -> bool:
+    """Re-read the file (other processes may have written it), apply ``change``, write."""
+    from genmedia.config import read_config_file, write_config_file
+
+    values, _warnings = read_config_file(settings.config_path)
+    changed = change(values)
+    if changed:
+        write_config_file(settings.config_path, values)
+    settings.file_values = values
+    return changed
+
+
+@config.command("set")
+@click.argument("key", shell_complete=_complete_key)
+@click.argument("value")
+@click.pass_context
+def config_set(ctx: click.Context, key: str, value: str) -> None:
+    """Validate VALUE and store it under KEY in the config file."""
+    app = get_app(ctx)
+    if key == API_KEY:
+        raise errors.UsageError(
+            "The API key is not set with `config set` (it would stay in your shell history)",
+            {"hint": "run: genmedia setup   (or export FAL_KEY=...)"},
+        )
+    spec = _lookup(key)
+    if spec is None:
+        raise _unknown(key)
+    try:
+        parsed = spec.parse(value)
+    except ValueError as exc:
+        raise errors.UsageError(
+            f"Invalid value for {key}: {value!r}", {"key": key, "reason": str(exc)}
+        ) from None
+
+    def change(values: dict[str, Any]) -> bool:
+        node = values
+        for part in spec.path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        before = node.get(spec.path[-1], attrs.NOTHING)
+        node[spec.path[-1]] = parsed
+        return bool(before != parsed)
+
+    changed = _rewrite(app.settings, change)
+    entry = _entry(app.settings, spec)
+    entry["updated"] = changed
+    if entry["source"] != "config":
+        app.warn(f"{key} is overridden by {entry['source']} in this environment")
+    emit(app, entry, pretty=lambda doc, console: console.print(f"{key} = {_show(parsed)}"))
+
+
+@config.command("unset")
+@click.argument("key", shell_complete=_complete_key)
+@click.pass_context
+def config_unset(ctx: click.Context, key: str) -> None:
+    """Remove KEY from the config file (back to its default)."""
+    app = get_app(ctx)
+    path: tuple[str, ...]
+    if key == API_KEY:
+        path = (API_KEY,)
+    else:
+        spec = _lookup(key)
+        if spec is None:
+            raise _unknown(key)
+        path = spec.path
+
+    def change(values: dict[str, Any]) -> bool:
+        parents = [values]
+        for part in path[:-1]:
+            node = parents[-1].get(part)
+            if not isinstance(node, dict):
+                return False
+            parents.append(node)
+        if path[-1] not in parents[-1]:
+            return False
+        del parents[-1][path[-1]]
+        for depth in range(len(parents) - 1, 0, -1):  # drop sections left empty
+            if not parents[depth]:
+                del parents[depth - 1][path[depth - 1]]
+        return True
+
+    changed = _rewrite(app.settings, change)
+    doc = {"key": key, "removed": changed}
+    emit(app, doc, pretty=lambda d, console: console.print(
+        f"{key} removed" if d["removed"] else f"{key} was not set"))  # fmt: skip
+
+
+def _show(value: Any) -> str:
+    """A value as a person types it: ``true`` not ``True``, nothing for unset."""
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -144,7 +144,7 @@ def announce_sandbox(ctx: AppContext) -> None:
 
 
 def wants_pager(ctx: AppContext) -> bool:
-    """Page pretty output only on a real terminal, unless ``--no-pager`` or
+    """Page pretty output only on a real terminal (stdout and stdin), unless ``--no-pager`` or
     ``GENMEDIA_PAGER=`` (empty) / ``PAGER=`` say otherwise."""
     import os
     import sys
@@ -153,8 +153,8 @@ def wants_pager(ctx: AppContext) -> bool:
         return False
     if os.environ.get("GENMEDIA_PAGER", None) == "" or os.environ.get("PAGER", None) == "":
         return False
-    try:
-        return sys.stdout.isatty()
+    try:  # a pager needs the keyboard too
+        return sys.stdout.isatty() and sys.stdin.isatty()
     except (AttributeError, ValueError):
         return False
 

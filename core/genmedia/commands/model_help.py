@@ -48,15 +48,15 @@ def format_range(field: FieldSchema) -> str:
     high = field.exclusive_maximum if field.exclusive_maximum is not None else field.maximum
     low_op = "<" if field.exclusive_minimum is not None else "≤"
     high_op = "<" if field.exclusive_maximum is not None else "≤"
-    if low is None and high is None:
-        return ""
     if low is not None and high is not None:
         if low_op == high_op == "≤":
             return f"{_num(low)}–{_num(high)}"
         return f"{_num(low)} {low_op} x {high_op} {_num(high)}"
     if low is not None:
         return f"{'>' if low_op == '<' else '≥'} {_num(low)}"
-    return f"{high_op} {_num(high)}"
+    if high is not None:
+        return f"{high_op} {_num(high)}"
+    return ""
 
 
 def _num(value: float) -> str:

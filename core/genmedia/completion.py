@@ -5,8 +5,9 @@ Pressing TAB must never touch the network, so completion reads only what is on d
 1. the completion cache, ``completion.json`` in the cache directory: every endpoint id that
    ``genmedia models`` listed and the input names that ``genmedia schema`` and
    ``genmedia run ENDPOINT --help`` loaded (the last :data:`MAX_ENDPOINTS` endpoints);
-2. the sandbox's bundled catalogue (the endpoints the offline emulator knows), which ships
-   with genmedia-cli, so completion works before the first ``models`` call.
+2. what plugins know offline (the ``genmedia_offline_catalog`` hook): the built-in sandbox
+   plugin returns its bundled catalogue, so completion works before the first ``models``
+   call.
 
 Writing the cache never fails a command: an unwritable cache directory is ignored.
 """
@@ -17,7 +18,10 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.context import AppContext
 
 CACHE_NAME = "completion.json"
 MAX_ENDPOINTS = 5000
@@ -64,35 +68,31 @@ def remember(endpoints: Iterable[str] = (), inputs: dict[str, list[str]] | None 
         pass
 
 
-def _bundled() -> dict[str, list[str]]:
-    """The sandbox catalogue's endpoints and their input names ({} when it is absent)."""
-    if os.environ.get("GENMEDIA_COMPLETION_NO_BUNDLED"):
-        return {}
-    try:
-        from genmedia_sandbox.catalog import Catalog
-    except ImportError:
+def _offline_catalog(app: AppContext | None) -> dict[str, list[str]]:
+    """Every plugin's ``genmedia_offline_catalog`` merged ({} without an app)."""
+    if app is None or os.environ.get("GENMEDIA_COMPLETION_NO_BUNDLED"):
         return {}
     found: dict[str, list[str]] = {}
     try:
-        for endpoint_id, model in Catalog().models.items():
-            schema: Any = model.input_schema
-            props = schema.get("properties") if isinstance(schema, dict) else None
-            found[endpoint_id] = sorted(props) if isinstance(props, dict) else []
-    except (OSError, ValueError, KeyError):
+        results = app.pm.hook.genmedia_offline_catalog()
+    except Exception:  # a TAB press must never print a traceback
         return {}
+    for catalog in results:
+        for endpoint_id, names in (catalog or {}).items():
+            found.setdefault(str(endpoint_id), [str(n) for n in names])
     return found
 
 
-def endpoint_ids(incomplete: str = "") -> list[str]:
-    """Known endpoint ids starting with ``incomplete`` (cache first, then bundled)."""
+def endpoint_ids(app: AppContext | None, incomplete: str = "") -> list[str]:
+    """Known endpoint ids starting with ``incomplete`` (cache, then plugins' catalogues)."""
     ids = dict.fromkeys(_read(cache_path()))
-    ids.update(dict.fromkeys(_bundled()))
+    ids.update(dict.fromkeys(_offline_catalog(app)))
     return sorted(e for e in ids if e.startswith(incomplete))
 
 
-def input_names(endpoint_id: str) -> list[str]:
+def input_names(app: AppContext | None, endpoint_id: str) -> list[str]:
     """The model input names of ``endpoint_id`` known offline ([] when none are)."""
     names = _read(cache_path()).get(endpoint_id)
     if names:
         return names
-    return _bundled().get(endpoint_id, [])
+    return _offline_catalog(app).get(endpoint_id, [])

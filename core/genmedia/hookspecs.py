@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
 
     from genmedia.config import Settings
+    from genmedia.configkeys import ConfigKey
     from genmedia.context import AppContext
     from genmedia.records import RunQuery, RunRecord
     from genmedia.types import (
@@ -189,6 +190,31 @@ def genmedia_route(
     plugin answers first; raise :class:`genmedia.errors.UsageError` when a route cannot be
     chosen. The core reports the route as ``routed`` in the output and, in pretty mode, a
     one-line notice on stderr.
+    """
+
+
+@hookspec
+def genmedia_config_keys() -> Sequence[ConfigKey] | None:
+    """Declare settings that ``genmedia config list|get|set|unset`` manages.
+
+    :returns: :class:`genmedia.configkeys.ConfigKey` objects (name, place in
+        ``config.json``, parser, default, help), or None. A plugin keeps its keys under
+        ``("plugins", <plugin name>, …)`` and reads them with ``Settings.plugin_config``.
+
+    Semantics: 1:N; the lists are concatenated after the core's keys, and the first key of
+    a name wins. Called by the ``config`` command and its shell completion.
+    """
+
+
+@hookspec
+def genmedia_offline_catalog() -> Mapping[str, Sequence[str]] | None:
+    """Endpoints this plugin knows without the network, for shell completion.
+
+    :returns: endpoint id -> its model input names (``[]`` when unknown), or None.
+
+    Semantics: 1:N; merged with the completion cache (what ``models`` and ``schema`` saw).
+    Called on a TAB press, so it must be quick and must not touch the network. The
+    built-in ``sandbox`` plugin returns its bundled catalogue.
     """
 
 

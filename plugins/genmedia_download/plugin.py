@@ -79,6 +79,37 @@ def genmedia_add_options(command_name: str) -> list[click.Parameter] | None:
 
 
 @hookimpl
+def genmedia_config_keys() -> list[Any]:
+    """``genmedia config set download.template|download.concurrency``."""
+    from genmedia.configkeys import ConfigKey, int_range
+
+    def template(raw: str) -> str:
+        from genmedia_download.naming import check_template
+
+        if not raw.strip():
+            raise ValueError("expected a directory (DIR/) or a path template")
+        check_template(raw)
+        return raw
+
+    return [
+        ConfigKey(
+            "download.template",
+            ("plugins", "download", "template"),
+            template,
+            BARE_DOWNLOAD,
+            "where a bare --download saves (DIR/ or a template with {index} {name} {ext} …)",
+        ),
+        ConfigKey(
+            "download.concurrency",
+            ("plugins", "download", "concurrency"),
+            int_range(1, 32),
+            4,
+            "parallel downloads when --download-concurrency is not given",
+        ),
+    ]
+
+
+@hookimpl
 def genmedia_handle_result(
     result: RunResult, options: Mapping[str, Any], ctx: AppContext
 ) -> Mapping[str, Any] | None:

@@ -166,6 +166,18 @@ def _running_serve(home: Path) -> dict[str, Any] | None:
 
 
 @hookimpl
+def genmedia_offline_catalog() -> dict[str, list[str]]:
+    """The bundled catalogue's endpoints and input names (shell completion)."""
+    from genmedia_sandbox.catalog import Catalog
+
+    found: dict[str, list[str]] = {}
+    for endpoint_id, model in Catalog().models.items():
+        props = (model.input_schema or {}).get("properties")
+        found[endpoint_id] = sorted(props) if isinstance(props, dict) else []
+    return found
+
+
+@hookimpl
 def genmedia_register_commands(cli: click.Group) -> None:
     import click
 

@@ -107,3 +107,29 @@ def test_completion_reads_the_cache_that_models_and_schema_write(cli, fal_sandbo
 def test_config_keys_complete():
     offered = complete("genmedia config set download.")
     assert offered == ["download.template", "download.concurrency"]
+
+
+def test_hook_genmedia_offline_catalog():
+    """A plugin's offline catalogue feeds endpoint and input completion (in-process,
+    through click's ShellComplete)."""
+    from click.shell_completion import ShellComplete
+
+    from genmedia import hookimpl
+    from genmedia.cli import make_cli
+    from genmedia.context import AppContext
+    from genmedia.testing import plugin_manager
+
+    class Catalog:
+        @hookimpl
+        def genmedia_offline_catalog(self):
+            return {"acme/painter": ["brush", "canvas_size"]}
+
+    def offered(args, incomplete, plugins):
+        app = AppContext()
+        app.use_plugin_manager(plugin_manager(plugins))
+        complete = ShellComplete(make_cli(), {"obj": app}, "genmedia", "_GENMEDIA_COMPLETE")
+        return [c.value for c in complete.get_completions(args, incomplete)]
+
+    assert offered(["run"], "acme/", [Catalog()]) == ["acme/painter"]
+    assert offered(["run", "acme/painter"], "--b", [Catalog()]) == ["--brush"]
+    assert offered(["run"], "acme/", []) == []

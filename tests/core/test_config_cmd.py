@@ -68,7 +68,7 @@ def test_nested_keys_and_other_values_are_kept(cli, isolated_env):
         ("download.concurrency", "many", "expected an integer"),
         ("download.template", "out/{nope}.{ext}", "unknown placeholder {nope}"),
         ("hosts.queue", "queue.fal.run", "expected an http:// or https:// URL"),
-        ("default_provider", "a b", "expected a provider name"),
+        ("default_provider", "a b", "expected a name"),
     ],
 )
 def test_invalid_values_are_refused_and_nothing_is_written(cli, isolated_env, key, value, reason):
@@ -134,3 +134,34 @@ def test_download_template_from_config_is_used_by_a_bare_download(cli, fal_sandb
     paths = sorted(os.path.relpath(f["path"]) for f in result.json["downloaded_files"])
     assert paths == ["saved/0.jpg", "saved/1.jpg"] or all(p.startswith("saved/") for p in paths)
     assert (chdir_tmp / "saved").is_dir()
+
+
+def test_hook_genmedia_config_keys(isolated_env):
+    """A plugin's key is listed, validated by its parser, stored where it says."""
+    from genmedia import hookimpl
+    from genmedia.configkeys import ConfigKey, int_range
+    from genmedia.testing import invoke
+
+    class Notify:
+        @hookimpl
+        def genmedia_config_keys(self):
+            return [
+                ConfigKey(
+                    "notify.volume",
+                    ("plugins", "notify", "volume"),
+                    int_range(0, 10),
+                    5,
+                    "how loud the bell rings",
+                )
+            ]
+
+    listed = invoke(["config", "list", "--json"], plugins=[Notify()]).json["values"]
+    assert {"key": "notify.volume", "value": 5, "source": "default",
+            "description": "how loud the bell rings"} in listed  # fmt: skip
+    bad = invoke(["config", "set", "notify.volume", "11", "--json"], plugins=[Notify()])
+    assert bad.exit_code == 2 and "from 0 to 10" in bad.error["details"]["reason"]
+    good = invoke(["config", "set", "notify.volume", "7", "--json"], plugins=[Notify()])
+    assert good.exit_code == 0, good
+    assert json.loads(_config(isolated_env).read_text()) == {"plugins": {"notify": {"volume": 7}}}
+    # without the plugin the key is unknown
+    assert invoke(["config", "get", "notify.volume", "--json"]).exit_code == 2

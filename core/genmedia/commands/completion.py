@@ -45,9 +45,10 @@ def complete_endpoint(
     """``shell_complete`` for ENDPOINT arguments: endpoint ids known offline."""
     from click.shell_completion import CompletionItem
 
+    from genmedia.cli import get_app
     from genmedia.completion import endpoint_ids
 
-    return [CompletionItem(e) for e in endpoint_ids(incomplete)]
+    return [CompletionItem(e) for e in endpoint_ids(get_app(ctx), incomplete)]
 
 
 def complete_model_inputs(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
@@ -59,5 +60,7 @@ def complete_model_inputs(ctx: click.Context, incomplete: str) -> list[Completio
     endpoint = ctx.params.get("endpoint_id")
     if not isinstance(endpoint, str) or not incomplete.startswith("-"):
         return []
-    flags = (f"--{name}" for name in input_names(endpoint))
+    from genmedia.cli import get_app
+
+    flags = (f"--{name}" for name in input_names(get_app(ctx), endpoint))
     return [CompletionItem(f, help="model input") for f in flags if f.startswith(incomplete)]

@@ -1,6 +1,7 @@
 """``genmedia config list|get|set|unset|path``: read and change the config file by key.
 
-Only the keys in :data:`KEYS` can be set, each validated before anything is written; the
+Only declared keys can be set (the core's :data:`CORE_KEYS` and the plugins', from the
+``genmedia_config_keys`` hook), each validated before anything is written; the
 file is rewritten atomically with mode 0600 (see :mod:`genmedia.config`). The API key is
 never shown unmasked and cannot be set here (it would land in the shell's history): use
 ``genmedia setup`` or ``FAL_KEY``.
@@ -9,7 +10,6 @@ never shown unmasked and cannot be set here (it would land in the shell's histor
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,88 +18,22 @@ import click
 
 from genmedia import errors
 from genmedia.cli import get_app
+from genmedia.configkeys import ConfigKey, boolean, choice, name, url
 from genmedia.output import emit
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.config import Settings
-
-
-def _choice(*values: str) -> Callable[[str], Any]:
-    def check(raw: str) -> str:
-        value = raw.strip().lower()
-        if value not in values:
-            raise ValueError(f"expected one of {', '.join(values)}")
-        return value
-
-    return check
-
-
-def _boolean(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("expected true or false")
-
-
-def _int_range(low: int, high: int) -> Callable[[str], int]:
-    def check(raw: str) -> int:
-        try:
-            value = int(raw.strip())
-        except ValueError:
-            raise ValueError("expected an integer") from None
-        if not low <= value <= high:
-            raise ValueError(f"expected an integer from {low} to {high}")
-        return value
-
-    return check
-
-
-def _template(raw: str) -> str:
-    if not raw.strip():
-        raise ValueError("expected a directory (DIR/) or a path template")
-    try:  # the download plugin ships in this distribution; its own check is the truth
-        from genmedia_download.naming import check_template
-    except ImportError:  # pragma: no cover - the download plugin is part of genmedia-cli
-        return raw
-    check_template(raw)
-    return raw
-
-
-def _provider_name(raw: str) -> str:
-    value = raw.strip()
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
-        raise ValueError("expected a provider name such as fal")
-    return value
-
-
-def _url(raw: str) -> str:
-    value = raw.strip().rstrip("/")
-    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
-        raise ValueError("expected an http:// or https:// URL")
-    return value
-
-
-@attrs.frozen
-class ConfigKey:
-    """One settable key: where it lives in config.json, how to check it, what it means."""
-
-    name: str
-    path: tuple[str, ...]
-    parse: Callable[[str], Any]
-    default: Any
-    help: str
-    env: str | None = None
+    from genmedia.context import AppContext
 
 
 HOST_ROLES = ("queue", "run", "rest", "api", "cdn", "docs")
 
-KEYS: tuple[ConfigKey, ...] = (
+#: the core's own keys; plugins add theirs with the ``genmedia_config_keys`` hook.
+CORE_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "output_format",
         ("output_format",),
-        _choice("auto", "json", "pretty"),
+        choice("auto", "json", "pretty"),
         "auto",
         "auto (JSON when stdout is not a terminal), json or pretty",
         env="GENMEDIA_OUTPUT",
@@ -107,7 +41,7 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "auto_load_env",
         ("auto_load_env",),
-        _boolean,
+        boolean,
         False,
         "load ./.env (never overriding variables already set)",
         env="GENMEDIA_LOAD_DOTENV",
@@ -115,28 +49,14 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "default_provider",
         ("default_provider",),
-        _provider_name,
+        name,
         "fal",
         "the provider for `models`, `upload` and endpoints no provider claims",
     ),
     ConfigKey(
-        "download.template",
-        ("plugins", "download", "template"),
-        _template,
-        ".",
-        "where a bare --download saves files (DIR/ or a template with {index} {name} {ext} …)",
-    ),
-    ConfigKey(
-        "download.concurrency",
-        ("plugins", "download", "concurrency"),
-        _int_range(1, 32),
-        4,
-        "parallel downloads when --download-concurrency is not given",
-    ),
-    ConfigKey(
         "history.enabled",
         ("plugins", "history", "enabled"),
-        _boolean,
+        boolean,
         True,
         "record runs in the local journal",
     ),
@@ -144,7 +64,7 @@ KEYS: tuple[ConfigKey, ...] = (
         ConfigKey(
             f"hosts.{role}",
             ("hosts", role),
-            _url,
+            url,
             None,
             f"base URL of the fal {role} host (routing; default: fal's own)",
             env=f"GENMEDIA_FAL_{role.upper()}_URL",
@@ -152,20 +72,28 @@ KEYS: tuple[ConfigKey, ...] = (
         for role in HOST_ROLES
     ),
 )
-KEY_NAMES = tuple(k.name for k in KEYS)
 API_KEY = "api_key"
 
 
-def _lookup(name: str) -> ConfigKey | None:
-    return next((k for k in KEYS if k.name == name), None)
+def all_keys(app: AppContext) -> tuple[ConfigKey, ...]:
+    """The core's keys, then every plugin's (``genmedia_config_keys``), by name."""
+    keys = {k.name: k for k in CORE_KEYS}
+    for contributed in app.pm.hook.genmedia_config_keys():
+        for key in contributed or ():
+            keys.setdefault(key.name, key)
+    return tuple(keys.values())
+
+
+def _lookup(app: AppContext, key_name: str) -> ConfigKey | None:
+    return next((k for k in all_keys(app) if k.name == key_name), None)
 
 
 def _complete_key(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     from click.shell_completion import CompletionItem
 
-    return [CompletionItem(k.name, help=k.help) for k in KEYS if k.name.startswith(incomplete)] + (
-        [CompletionItem(API_KEY)] if API_KEY.startswith(incomplete) else []
-    )
+    keys = all_keys(get_app(ctx))
+    items = [CompletionItem(k.name, help=k.help) for k in keys if k.name.startswith(incomplete)]
+    return items + ([CompletionItem(API_KEY)] if API_KEY.startswith(incomplete) else [])
 
 
 def _get_path(values: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -197,14 +125,15 @@ def _api_key_entry(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _unknown(name: str) -> errors.UsageError:
+def _unknown(app: AppContext, key_name: str) -> errors.UsageError:
     import difflib
 
-    details: dict[str, Any] = {"key": name, "keys": [*KEY_NAMES, API_KEY]}
-    close = difflib.get_close_matches(name, [*KEY_NAMES, API_KEY], n=3)
+    names = [*(k.name for k in all_keys(app)), API_KEY]
+    details: dict[str, Any] = {"key": key_name, "keys": names}
+    close = difflib.get_close_matches(key_name, names, n=3)
     if close:
         details["did_you_mean"] = close
-    return errors.UsageError(f"Unknown config key: {name}", details)
+    return errors.UsageError(f"Unknown config key: {key_name}", details)
 
 
 def _render_list(doc: dict[str, Any], console: Any) -> None:
@@ -239,7 +168,7 @@ def config_list(ctx: click.Context) -> None:
     """Every setting with its effective value and where it comes from."""
     app = get_app(ctx)
     settings = app.settings
-    rows = [_api_key_entry(settings), *(_entry(settings, k) for k in KEYS)]
+    rows = [_api_key_entry(settings), *(_entry(settings, k) for k in all_keys(app))]
     emit(app, {"path": str(settings.config_path), "values": rows}, pretty=_render_list)
 
 
@@ -252,9 +181,9 @@ def config_get(ctx: click.Context, key: str) -> None:
     if key == API_KEY:
         entry = _api_key_entry(app.settings)
     else:
-        spec = _lookup(key)
+        spec = _lookup(app, key)
         if spec is None:
-            raise _unknown(key)
+            raise _unknown(app, key)
         entry = _entry(app.settings, spec)
 
     emit(app, entry, pretty=lambda doc, console: console.print(_show(doc["value"])))
@@ -284,9 +213,9 @@ def config_set(ctx: click.Context, key: str, value: str) -> None:
             "The API key is not set with `config set` (it would stay in your shell history)",
             {"hint": "run: genmedia setup   (or export FAL_KEY=...)"},
         )
-    spec = _lookup(key)
+    spec = _lookup(app, key)
     if spec is None:
-        raise _unknown(key)
+        raise _unknown(app, key)
     try:
         parsed = spec.parse(value)
     except ValueError as exc:
@@ -322,9 +251,9 @@ def config_unset(ctx: click.Context, key: str) -> None:
     if key == API_KEY:
         path = (API_KEY,)
     else:
-        spec = _lookup(key)
+        spec = _lookup(app, key)
         if spec is None:
-            raise _unknown(key)
+            raise _unknown(app, key)
         path = spec.path
 
     def change(values: dict[str, Any]) -> bool:

@@ -52,8 +52,8 @@ def test_wheel_ships_every_package_its_data_and_py_typed(wheel):
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
     assert "genmedia/py.typed" in names
-    for package in ("genmedia", "genmedia_fal", "genmedia_inputs", "genmedia_download",
-                    "genmedia_assets", "genmedia_sandbox", "genmedia_history"):  # fmt: skip
+    plugins = [p.name for p in (ROOT / "plugins").iterdir() if p.name.startswith("genmedia_")]
+    for package in ("genmedia", *plugins):
         assert f"{package}/__init__.py" in names
     assert "genmedia_sandbox/data/models/INDEX.json" in names
     assert not any(n.startswith(("tests/", "docs/")) for n in names)

@@ -138,7 +138,7 @@ class RootGroup(click.Group):
         app.sandbox_flag = app.sandbox_flag or "--sandbox" in found
         if app.json_flag:
             ctx.meta[JSON_META] = True
-        if not rest and "--version" not in found:
+        if not rest and "--version" not in found and not ctx.resilient_parsing:
             # bare ``genmedia`` (perhaps with global options): the help, exit 0
             if app.json_flag:
                 _print_json_help(self, ctx, [])

@@ -36,6 +36,8 @@ EXCLUDED: Mapping[str, str] = {
     "gallery serve": "a long-running web server",
     "gallery open": "opens a browser on the user's desktop",
     "completion": "shell completion scripts",
+    "plugins install": "installs software into genmedia's environment (run it in a terminal)",
+    "plugins uninstall": "removes software from genmedia's environment (run it in a terminal)",
 }
 
 #: Commands whose free-form inputs are passed as one JSON object through an option

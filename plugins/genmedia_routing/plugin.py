@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from genmedia import hookimpl
 
@@ -19,3 +19,29 @@ def genmedia_route(
     from genmedia_routing.router import route
 
     return route(prompt, inputs, modality, ctx)
+
+
+@hookimpl
+def genmedia_config_keys() -> list[Any]:
+    """``genmedia config set routing.<modality> ENDPOINT``: one key per known modality."""
+    from genmedia.classify import MODALITIES
+    from genmedia.configkeys import ConfigKey
+    from genmedia_routing import table
+
+    def endpoint(raw: str) -> str:
+        value = raw.strip()
+        if not value or any(c.isspace() for c in value) or ("/" not in value and ":" not in value):
+            raise ValueError("expected an endpoint id such as fal-ai/flux/dev")
+        return value
+
+    defaults = table.defaults()
+    return [
+        ConfigKey(
+            f"routing.{modality}",
+            ("plugins", "routing", modality),
+            endpoint,
+            defaults[modality].endpoint_id if modality in defaults else None,
+            f'the model `run "a prompt"` picks for {modality}',
+        )
+        for modality in MODALITIES
+    ]

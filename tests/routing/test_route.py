@@ -275,3 +275,31 @@ def test_every_default_runs_in_the_sandbox(cli, fal_sandbox_env, tmp_path, modal
     assert result.json["routed"]["modality"] == modality
     (job,) = fal_sandbox_env.jobs
     assert job.endpoint_id == table.defaults()[modality].endpoint_id
+
+
+def test_config_set_routing_key_is_declared_and_used(tmp_path, monkeypatch):
+    """`genmedia config set routing.video ENDPOINT` is accepted and stored under
+    plugins.routing.video (where the router reads overrides); a bad value is refused."""
+    import json as _json
+
+    from genmedia.testing import invoke
+
+    monkeypatch.setenv("GENMEDIA_HOME", str(tmp_path / "home"))
+    bad = invoke(["--json", "config", "set", "routing.video", "not an endpoint"])
+    assert bad.exit_code != 0 and "endpoint id" in bad.stderr
+    ok = invoke(
+        [
+            "--json",
+            "config",
+            "set",
+            "routing.video",
+            "fal-ai/kling-video/v2.5-turbo/pro/text-to-video",
+        ]
+    )
+    assert ok.exit_code == 0, ok.stderr
+    listed = invoke(["--json", "config", "get", "routing.video"])
+    assert "fal-ai/kling-video/v2.5-turbo/pro/text-to-video" in listed.stdout
+    files = list((tmp_path / "home").rglob("config.json"))
+    assert files and _json.loads(files[0].read_text())["plugins"]["routing"]["video"].startswith(
+        "fal-ai/kling"
+    )

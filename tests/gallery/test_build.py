@@ -211,9 +211,11 @@ def test_auto_refresh_rebuilds_after_each_run(sandbox_run, home, tmp_path):
     manifest = out / "gallery.json"
     wait_for(lambda: manifest.is_file() and first["request_id"] in manifest.read_text())
     second = sandbox_run(VIDEO, "--prompt", "second")
+    page = out / "index.html"
+    # the build writes gallery.json, then index.html (each atomically): wait for both
     wait_for(lambda: second["request_id"] in manifest.read_text())
-    page = (out / "index.html").read_text()
-    assert first["request_id"] in page and second["request_id"] in page
+    wait_for(lambda: second["request_id"] in page.read_text())
+    assert first["request_id"] in page.read_text()
 
 
 def test_auto_refresh_is_off_by_default(sandbox_run, home, monkeypatch):

@@ -77,19 +77,17 @@ def split_inputs(values: tuple[str, ...]) -> tuple[list[str], list[tuple[str, st
 
 
 def read_input_file(app: AppContext, source: str) -> dict[str, Any]:
-    """``--input FILE.json`` (or ``-`` for stdin): a whole input object."""
-    try:
-        text = app.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise errors.UsageError(
-            f"Cannot read --input file: {source}", {"reason": exc.strerror}
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise errors.UsageError(
-            f"--input is not valid JSON: {exc.msg} at line {exc.lineno}", {"source": source}
-        ) from None
+    """``--input FILE.json`` (or ``-`` for stdin): a whole input object (limits:
+    :mod:`genmedia.limits`)."""
+    from genmedia import limits
+
+    what = "--input " + ("(standard input)" if source == "-" else "file")
+    limit, env = limits.input_file_limit(), limits.INPUT_FILE_ENV
+    if source == "-":
+        text = limits.read_stream(app.stdin, what=what, limit=limit, env=env)
+    else:
+        text = limits.read_text(source, what=what, limit=limit, env=env)
+    data = limits.loads_json(text, what=what)
     if not isinstance(data, dict):
         raise errors.UsageError("--input must hold a JSON object", {"source": source})
     return data

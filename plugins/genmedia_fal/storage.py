@@ -167,11 +167,12 @@ class Storage:
     def upload(self, source: str, *, progress: Progress | None = None) -> UploadedFile:
         if is_url(source):
             return self._upload_url(source, progress)
+        from genmedia.files import is_file
+
+        if "\x00" in source or not is_file(source):
+            shown = os.path.abspath(os.path.expanduser(source.replace("\x00", "\\0")))
+            raise errors.NotFoundError(f"File not found: {shown}", {"path": shown})
         path = Path(source).expanduser()
-        if not path.is_file():
-            raise errors.NotFoundError(
-                f"File not found: {path.resolve()}", {"path": str(path.resolve())}
-            )
         name = path.name
         return self.upload_file(
             path, name, content_type_for(name), source=source, progress=progress

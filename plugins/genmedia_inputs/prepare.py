@@ -65,9 +65,8 @@ def _local_values(payload: dict[str, Any], fields: dict[str, str]) -> list[tuple
 
 
 def _missing_files(locals_: list[tuple[list[Any], str]]) -> list[Issue]:
-    from genmedia_inputs.validate import field_path
-
     from genmedia.files import is_file
+    from genmedia_inputs.validate import field_path
 
     issues = []
     for loc, text in locals_:

@@ -142,7 +142,7 @@ def test_debug_tracebacks_and_errors_go_through_the_redactor(cli, fal_sandbox_en
 
     monkeypatch.setenv("FAL_KEY", KEY)
     app = AppContext(json_flag=True, debug=True)
-    app.settings  # registers the key
+    assert app.settings.api_key == KEY  # registers the key with the redactor
 
     class Boom(Exception):
         pass
@@ -209,8 +209,6 @@ def _odd_inputs(tmp: Path) -> dict[str, list[str]]:
     }
 
 
-
-
 @pytest.mark.parametrize(
     "case",
     [
@@ -270,7 +268,9 @@ def test_non_utf8_argv_in_a_real_process(run_genmedia, fal_sandbox_env):
 # --------------------------------------------------------------------------- limits
 
 
-def test_text_from_a_file_is_limited_to_1_mib_unless_raised(cli, fal_sandbox_env, tmp_path, monkeypatch):
+def test_text_from_a_file_is_limited_to_1_mib_unless_raised(
+    cli, fal_sandbox_env, tmp_path, monkeypatch
+):
     big = tmp_path / "prompt.txt"
     big.write_text("a" * (1024 * 1024 + 1))
     result = cli("run", SCHNELL, "--prompt", f"@{big}", "--dry-run", "--json")
@@ -302,8 +302,8 @@ def test_the_journal_stores_a_bounded_excerpt_with_size_and_hash(cli, fal_sandbo
     assert stored.startswith(text[:1000])
     assert hashlib.sha256(text.encode()).hexdigest() in stored
     assert str(len(text.encode())) in stored
-    from genmedia_history.recorder import journal_for
     from genmedia.context import AppContext
+    from genmedia_history.recorder import journal_for
 
     assert journal_for(AppContext()).path.stat().st_size < 1024 * 1024
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -65,11 +64,13 @@ INPUT_PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 def split_inputs(values: tuple[str, ...]) -> tuple[list[str], list[tuple[str, str]]]:
     """``--input/-i`` values: ``NAME=VALUE`` pairs (a model input, even one named like a
     genmedia option) and JSON files (``FILE.json`` or ``-``)."""
+    from genmedia.files import is_file
+
     files: list[str] = []
     pairs: list[tuple[str, str]] = []
     for value in values:
         m = INPUT_PAIR.match(value)
-        if m and not Path(value).is_file():
+        if m and not is_file(value):
             pairs.append((m.group(1), m.group(2)))
         else:
             files.append(value)

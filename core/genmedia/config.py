@@ -30,6 +30,8 @@ from genmedia.errors import ConfigError
 
 CONFIG_FILE = "config.json"
 OUTPUT_FORMATS = ("auto", "json", "pretty")
+#: key sources whose key is a public placeholder, not a secret (never redacted).
+PUBLIC_KEY_SOURCES = frozenset({"sandbox"})
 _SOURCES = {
     "env:FAL_KEY": "FAL_KEY",
     "env:FAL_KEY_ID": "FAL_KEY_ID/FAL_KEY_SECRET",
@@ -61,14 +63,15 @@ def key_problem(key: str) -> str | None:
     return None
 
 
-def clean_key(value: str | None) -> str | None:
+def clean_key(value: str | None, *, secret: bool = True) -> str | None:
     """A key from any source with surrounding whitespace (a CRLF ``.env``, a trailing
     newline) removed; registered with the redactor in its raw and stripped forms."""
     if value is None:
         return None
-    from genmedia.redact import register_secret
+    if secret:
+        from genmedia.redact import register_secret
 
-    register_secret(value)
+        register_secret(value)
     return value.strip() or None
 
 
@@ -130,7 +133,9 @@ class Settings:
         return mask_key(self._api_key)
 
     def set_api_key(self, key: str | None, *, source: str) -> None:
-        key = clean_key(key)
+        """Use ``key`` (stripped); it is registered with the redactor unless it is a
+        public placeholder (the emulator's ``sandbox`` key)."""
+        key = clean_key(key, secret=source not in PUBLIC_KEY_SOURCES)
         self._api_key = key
         self.api_key_source = source if key else None
         self._key_error = key_problem(key) if key else None

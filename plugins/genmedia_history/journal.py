@@ -455,7 +455,8 @@ class Journal:
             with self.connect(write=False) as conn:
                 if reference == "last":
                     rows = conn.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 1").fetchall()
-                elif reference.isdigit():
+                elif reference.isascii() and reference.isdigit() and len(reference) <= 18:
+                    # a row id (SQLite integers are 64-bit); longer digit strings are ids
                     rows = conn.execute(
                         "SELECT * FROM jobs WHERE id = ? OR request_id = ? ORDER BY id DESC",
                         (int(reference), reference),

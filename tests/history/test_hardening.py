@@ -114,3 +114,10 @@ def test_an_existing_world_readable_journal_is_tightened(cli, fal_sandbox_env, i
     db.chmod(0o644)
     assert cli("run", SCHNELL, "--prompt", "third", "--json").exit_code == 0
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_odd_references_are_not_found_not_internal_errors(cli, fal_sandbox_env):
+    run_two(cli)  # found by the fuzzer: a 5,000-digit reference was an internal error
+    for reference in ("9" * 5000, "9" * 19, "²", "٣"):
+        shown = cli("history", "show", reference, "--json")
+        assert shown.exit_code == 4, shown

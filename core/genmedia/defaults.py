@@ -144,6 +144,7 @@ def _usage_details(ctx: Any) -> dict[str, Any]:
     usage = ctx.get_usage().removeprefix("Usage:").strip()
     return {"usage": usage, "hint": f"see: {ctx.command_path} --help"}
 
+
 def _local_refusal(error: BaseException) -> ErrorReport | None:
     """Values the HTTP layer refused to send (nothing left the machine): usage errors.
 

@@ -36,7 +36,7 @@ from genmedia.errors import EXIT_CODES  # noqa: E402
 
 PROFILE = os.environ.get("GENMEDIA_FUZZ_PROFILE", "ci")
 #: profile → (examples, share of examples drawn among the commands that reach the emulator)
-PROFILES = {"ci": (2_000, 0.06), "long": (100_000, 0.5)}
+PROFILES = {"ci": (2_000, 0.05), "long": (100_000, 0.5)}
 EXAMPLES, NETWORK_SHARE = PROFILES.get(PROFILE, PROFILES["ci"])
 EXAMPLES = int(os.environ.get("GENMEDIA_FUZZ_EXAMPLES") or EXAMPLES)
 for _name, (_count, _share) in PROFILES.items():

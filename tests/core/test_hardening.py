@@ -347,3 +347,10 @@ def test_one_ssl_context_is_shared_by_every_proxy_transport(monkeypatch):
     contexts = {id(t._pool._ssl_context) for t in transports}
     assert len(contexts) == 1
     client.close()
+
+
+def test_every_error_details_is_an_object(cli, fal_sandbox_env):
+    """Found by the fuzzer: ``models --expand 0`` printed ``details`` as a string."""
+    result = cli("models", "--expand", "0", "--json")
+    assert result.exit_code == 2, result
+    assert result.error["details"] == {"supported": ["openapi-3.0", "enterprise_status"]}

@@ -190,7 +190,7 @@ class RootGroup(click.Group):
 
         with signals.handling_signals():
             try:
-                check_argv(argv)
+                check_argv(argv, app)
                 rv = super().main(
                     args=argv,
                     prog_name=prog_name or "genmedia",
@@ -212,7 +212,7 @@ class RootGroup(click.Group):
         sys.exit(code)
 
 
-def check_argv(argv: Sequence[str]) -> None:
+def check_argv(argv: Sequence[str], app: AppContext) -> None:
     """Arguments must be text: bytes that are not UTF-8 reach Python as lone surrogates,
     which would be sent to the service (or written to the journal) as garbage."""
     for position, arg in enumerate(argv, 1):
@@ -220,6 +220,11 @@ def check_argv(argv: Sequence[str]) -> None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             from genmedia.errors import UsageError
+
+            # refused before parsing: take the output flags from the raw arguments
+            head = _before_dashdash(argv)
+            app.json_flag = app.json_flag or "--json" in head
+            app.events = app.events or "--events" in head
 
             raise UsageError(
                 f"Argument {position} is not valid UTF-8 text",

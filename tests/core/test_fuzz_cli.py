@@ -9,7 +9,9 @@ in-process emulator. Invariants:
 - no internal error, no traceback, no exception escaping the CLI;
 - the exit code is in the documented table (docs/exit-codes.md, ``genmedia.errors``);
 - in JSON mode, stdout is empty or exactly one JSON document;
-- on failure, stderr ends with the error object ``{"error": str, "details"?: object}``.
+- in JSON mode, stderr is empty on success and exactly one JSON document on failure, the
+  error object ``{"error": str, "details"?: object}`` (with ``--events``: NDJSON events,
+  then the error object as the last line).
 
 Profiles (docs/testing.md): ``ci`` (default, 2,000 examples, network-reaching commands
 drawn less often so it stays around a minute) and ``long`` (100,000 examples, every
@@ -341,6 +343,8 @@ def _globals(draw: Any, tmp: Path) -> list[str]:
     head = ["--json"] if draw(st.integers(0, 9)) else []
     if draw(st.integers(0, 9)) == 0:
         head.append("--debug")
+    if draw(st.integers(0, 9)) == 0:
+        head.append("--events")
     if draw(st.integers(0, 4)) == 0:
         head.append("--sandbox")
     if draw(st.integers(0, 19)) == 0:
@@ -376,13 +380,24 @@ def check(
             ) from None
     else:
         doc = None
+    events = "--events" in head
+    # an interactive prompt (setup) is a conversation with a person on stderr: exempt
+    prompted = "setup" in head and "--non-interactive" not in head
+    if not events and not prompted and exit_code == 0:
+        assert not stderr.strip(), f"{shown}: exit 0 but stderr is not empty:\n{stderr[:2000]}"
     if exit_code == 0:
         return
     if isinstance(doc, dict) and ("download_failures" in doc or "sink_errors" in doc):
         return  # exit 9 / 1: the run's document is on stdout, its failures inside it
-    error = last_json_object(stderr)
-    # tightened once --events lands: today NDJSON events and warning lines may precede it
-    assert error is not None, (
+    text = stderr
+    if prompted and "{" in text:
+        text = text[text.index("{") :]
+    if events:  # NDJSON events first, the error object is the last line
+        lines = text.strip().splitlines()
+        error = last_json_object(lines[-1] if lines else "")
+    else:  # exactly one JSON document: the error object
+        error = last_json_object(text)
+    assert isinstance(error, dict), (
         f"{shown}: exit {exit_code} without an error object:\n{stderr[-2000:]}"
     )
     assert isinstance(error.get("error"), str) and error["error"], f"{shown}: {error}"
@@ -390,11 +405,8 @@ def check(
 
 
 def last_json_object(text: str) -> dict[str, Any] | None:
-    text = text.strip()
-    start = text.rfind("\n{\n")
-    candidate = text[start + 1 :] if start >= 0 else text[text.find("{") :] if "{" in text else ""
     try:
-        value = json.loads(candidate)
+        value = json.loads(text)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

@@ -24,7 +24,8 @@ def start(server, tmp_path: Path, cwd: Path, *args: str) -> subprocess.Popen[str
     env = dict(os.environ)
     env.update(sandbox_environment(server, tmp_path))
     return subprocess.Popen(
-        [sys.executable, "-m", "genmedia", "--json", "run", SCHNELL, "--prompt", "x", *args],
+        [sys.executable, "-m", "genmedia", "--json", "--events", "run", SCHNELL, "--prompt", "x"]
+        + list(args),
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
@@ -42,8 +43,7 @@ def wait_submitted(proc: subprocess.Popen[str]) -> str:
 
 
 def error_object(stderr: str) -> dict:
-    # tightened once --events lands: today NDJSON event lines may precede the error object
-    return json.loads(stderr[stderr.index("{\n") :])
+    return json.loads(stderr.splitlines()[-1])  # --events: the error object is the last line
 
 
 def journal_status(server, tmp_path: Path, request_id: str) -> str:

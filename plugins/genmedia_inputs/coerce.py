@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 import json
-import os
 import math
+import os
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

@@ -354,3 +354,11 @@ def test_every_error_details_is_an_object(cli, fal_sandbox_env):
     result = cli("models", "--expand", "0", "--json")
     assert result.exit_code == 2, result
     assert result.error["details"] == {"supported": ["openapi-3.0", "enterprise_status"]}
+
+
+def test_a_file_system_refusal_is_reported_not_an_internal_error(cli, tmp_path):
+    """Found by the fuzzer: ``gallery open --out <300 characters>`` was an internal error."""
+    result = cli("gallery", "open", "--out", str(tmp_path / ("é" * 300)), "--json")
+    assert result.exit_code == 2, result
+    assert result.error["details"]["errno"] == "ENAMETOOLONG"
+    assert "Internal error" not in result.stderr

@@ -432,8 +432,15 @@ def fuzz_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(work)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("GENMEDIA_SANDBOX", "1")
-    server = start_sandbox(queue_s=0.0, run_s=0.0, validate_platform=False)
+    from genmedia_sandbox.store import Store
+
+    home = tmp_path / "sandbox-home"
+    home.mkdir()
+    monkeypatch.setenv("GENMEDIA_SANDBOX_HOME", str(home))
+    store = Store(home)
+    server = start_sandbox(queue_s=0.0, run_s=0.0, validate_platform=False, store=store)
     monkeypatch.setattr(sandbox_plugin, "_in_process", server)
+    assert sandbox_plugin.in_process_server() is server  # --sandbox uses this emulator
     try:
         yield work
     finally:

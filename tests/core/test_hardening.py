@@ -57,6 +57,7 @@ COMMANDS = {
 def test_a_key_with_stray_whitespace_is_stripped(
     cli, fal_sandbox_env, monkeypatch, tmp_path, source, command
 ):
+    fal_sandbox_env.register_key(KEY)  # the emulator accepts only keys it knows, as fal does
     monkeypatch.delenv("FAL_KEY", raising=False)
     for name, value in STRAY[source].items():
         monkeypatch.setenv(name, value)

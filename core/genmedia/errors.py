@@ -26,7 +26,7 @@ EXIT_HANGUP = 129  # SIGHUP (128 + 1): the terminal went away; handled like Ctrl
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM (128 + 15): stopped by a process manager; like Ctrl-C
 #: every exit code genmedia itself returns (docs/exit-codes.md).
-EXIT_CODES = frozenset(
+DOCUMENTED_EXIT_CODES = frozenset(
     {
         EXIT_OK,
         EXIT_ERROR,

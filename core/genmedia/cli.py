@@ -186,24 +186,53 @@ class RootGroup(click.Group):
         app = extra.pop("obj", None) or AppContext(json_flag="--json" in _before_dashdash(argv))
         extra.pop("standalone_mode", None)
         code = 0
-        try:
-            rv = super().main(
-                args=argv,
-                prog_name=prog_name or "genmedia",
-                standalone_mode=False,
-                obj=app,
-                **extra,
-            )
-            code = rv if isinstance(rv, int) else 0
-        except click.exceptions.Exit as exc:
-            code = exc.exit_code
-        except BaseException as exc:
-            if isinstance(exc, SystemExit):
-                raise
-            code = report_error(app, exc)
-        finally:
-            app.close()
+        from genmedia import signals
+
+        with signals.handling_signals():
+            try:
+                check_argv(argv, app)
+                rv = super().main(
+                    args=argv,
+                    prog_name=prog_name or "genmedia",
+                    standalone_mode=False,
+                    obj=app,
+                    **extra,
+                )
+                code = rv if isinstance(rv, int) else 0
+            except click.exceptions.Exit as exc:
+                code = exc.exit_code
+            except BaseException as exc:
+                if isinstance(exc, SystemExit):
+                    raise
+                signals.disarm()
+                code = report_error(app, exc)
+            finally:
+                signals.disarm()
+                app.close()
         sys.exit(code)
+
+
+def check_argv(argv: Sequence[str], app: AppContext) -> None:
+    """Arguments must be text: bytes that are not UTF-8 reach Python as lone surrogates,
+    which would be sent to the service (or written to the journal) as garbage."""
+    for position, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            from genmedia.errors import UsageError
+
+            # refused before parsing: take the output flags from the raw arguments
+            head = _before_dashdash(argv)
+            app.json_flag = app.json_flag or "--json" in head
+            app.events = app.events or "--events" in head
+
+            raise UsageError(
+                f"Argument {position} is not valid UTF-8 text",
+                {
+                    "position": position,
+                    "hint": "genmedia takes UTF-8 arguments (check the locale, e.g. LANG=C.UTF-8)",
+                },
+            ) from None
 
 
 def report_error(app: AppContext, exc: BaseException) -> int:
@@ -222,6 +251,7 @@ def report_error(app: AppContext, exc: BaseException) -> int:
         app.warn(f"error formatting failed: {hook_exc}")
     if report is None:
         report = format_error(exc, debug=app.debug)
+    report = _finish_report(report, exc)
     if app.debug and not isinstance(exc, (click.exceptions.UsageError, KeyboardInterrupt)):
         app.print_traceback(exc)  # JSON mode: into details.traceback
     try:
@@ -229,6 +259,21 @@ def report_error(app: AppContext, exc: BaseException) -> int:
     except Exception:  # the boundary itself must never throw: plain text as a last resort
         print(f"Error: {report.error}", file=app.stderr)
     return int(report.exit_code)
+
+
+def _finish_report(report: Any, exc: BaseException) -> Any:
+    """The report as printed: the exit code of the signal that stopped us (SIGTERM 143,
+    SIGHUP 129), and no secret in any form (:mod:`genmedia.redact`)."""
+    import attrs
+
+    from genmedia.redact import redact, redact_value
+    from genmedia.signals import apply_signal
+
+    report = apply_signal(report, exc)
+    from genmedia.serialization import unstructure
+
+    details = redact_value(unstructure(report.details))
+    return attrs.evolve(report, error=redact(report.error), details=details)
 
 
 def _before_dashdash(args: list[str]) -> list[str]:

@@ -30,13 +30,49 @@ from genmedia.errors import ConfigError
 
 CONFIG_FILE = "config.json"
 OUTPUT_FORMATS = ("auto", "json", "pretty")
+#: key sources whose key is a public placeholder, not a secret (never redacted).
+PUBLIC_KEY_SOURCES = frozenset({"sandbox"})
+_SOURCES = {
+    "env:FAL_KEY": "FAL_KEY",
+    "env:FAL_KEY_ID": "FAL_KEY_ID/FAL_KEY_SECRET",
+    "config": "the config file",
+}
 
 
 def mask_key(key: str | None) -> str | None:
     """``"1234abcd-…:secret"`` → ``"1234…****"``; never more than 4 characters shown."""
     if not key:
         return None
-    return key[:4] + "…****" if len(key) >= 12 else "****"
+    head = key[:4]
+    if len(key) < 12 or not all(33 <= ord(c) <= 126 for c in head):
+        return "****"
+    return head + "…****"
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` (already stripped) cannot be a fal key, or None. Never names the
+    offending character: the message must not reveal any part of the key."""
+    for ch in key:
+        code = ord(ch)
+        if ch.isspace():
+            return "it contains whitespace inside the key"
+        if code < 32 or code == 127:
+            return "it contains a control character"
+        if code > 126:
+            return "it contains a non-ASCII character"
+    return None
+
+
+def clean_key(value: str | None, *, secret: bool = True) -> str | None:
+    """A key from any source with surrounding whitespace (a CRLF ``.env``, a trailing
+    newline) removed; registered with the redactor in its raw and stripped forms."""
+    if value is None:
+        return None
+    if secret:
+        from genmedia.redact import register_secret
+
+        register_secret(value)
+    return value.strip() or None
 
 
 def _truthy(value: str | None) -> bool:
@@ -61,6 +97,8 @@ class Settings:
     invocation: str = "genmedia"
     _api_key: str | None = None
     api_key_source: str | None = None
+    #: why the configured key is unusable (raised as a ConfigError when the key is used).
+    _key_error: str | None = None
     _host_overrides: dict[str, str] = attrs.field(factory=dict)
     warnings: list[str] = attrs.field(factory=list)
 
@@ -75,6 +113,19 @@ class Settings:
 
     @property
     def api_key(self) -> str | None:
+        """The key, stripped; a key that cannot be sent (whitespace, control or non-ASCII
+        characters inside it) is a :class:`ConfigError` showing only its masked form."""
+        if self._key_error is not None:
+            raise ConfigError(
+                f"The fal API key from {_SOURCES.get(self.api_key_source or '', 'config')} "
+                f"is malformed: {self._key_error}",
+                {
+                    "source": self.api_key_source,
+                    "api_key": mask_key(self._api_key),
+                    "hint": "a fal key is <key id>:<key secret> in printable ASCII; set it "
+                    "again (export FAL_KEY=..., or genmedia setup)",
+                },
+            )
         return self._api_key
 
     @property
@@ -82,8 +133,12 @@ class Settings:
         return mask_key(self._api_key)
 
     def set_api_key(self, key: str | None, *, source: str) -> None:
-        self._api_key = key or None
+        """Use ``key`` (stripped); it is registered with the redactor unless it is a
+        public placeholder (the emulator's ``sandbox`` key)."""
+        key = clean_key(key, secret=source not in PUBLIC_KEY_SOURCES)
+        self._api_key = key
         self.api_key_source = source if key else None
+        self._key_error = key_problem(key) if key else None
 
     # -- hosts -------------------------------------------------------------------------
 
@@ -218,13 +273,17 @@ def load_settings(*, sandbox: bool = False, output_format: str | None = None) ->
         sandbox=sandbox or _truthy(os.environ.get("GENMEDIA_SANDBOX")),
         warnings=warnings,
     )
-    key_id, key_secret = os.environ.get("FAL_KEY_ID"), os.environ.get("FAL_KEY_SECRET")
-    if os.environ.get("FAL_KEY"):
-        settings.set_api_key(os.environ["FAL_KEY"], source="env:FAL_KEY")
+    # Every source is stripped (a trailing newline, a CRLF .env, pasted spaces).
+    env_key = clean_key(os.environ.get("FAL_KEY"))
+    key_id = clean_key(os.environ.get("FAL_KEY_ID"))
+    key_secret = clean_key(os.environ.get("FAL_KEY_SECRET"))
+    file_key = values.get("api_key")
+    if env_key:
+        settings.set_api_key(env_key, source="env:FAL_KEY")
     elif key_id and key_secret:
         settings.set_api_key(f"{key_id}:{key_secret}", source="env:FAL_KEY_ID")
-    elif isinstance(values.get("api_key"), str) and values["api_key"]:
-        settings.set_api_key(values["api_key"], source="config")
+    elif isinstance(file_key, str) and clean_key(file_key):
+        settings.set_api_key(file_key, source="config")
     for name, kind in (("api_key", str), ("output_format", str), ("hosts", dict)):
         if name in values and values[name] is not None and not isinstance(values[name], kind):
             settings.warnings.append(

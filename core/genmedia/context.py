@@ -129,6 +129,9 @@ class AppContext:
         if once and message in self._warned:
             return
         self._warned.add(message)
+        from genmedia.redact import redact
+
+        message = redact(message)
         if self.json_mode:
             self.warnings.append(message)
             self.event("warning", message=message)
@@ -141,10 +144,13 @@ class AppContext:
         so stderr still holds one JSON document."""
         import traceback
 
+        from genmedia.redact import redact
+
+        text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         if not self.json_mode:
-            traceback.print_exception(type(exc), exc, exc.__traceback__, file=self.stderr)
+            self.stderr.write(text)
+            self.stderr.flush()
             return
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.tracebacks.append(text)
         self.event("traceback", text=text)
 
@@ -158,8 +164,10 @@ class AppContext:
             return False
         import json
 
+        from genmedia.redact import redact_value
+
         line: dict[str, Any] = {"event": kind}
-        line.update((k, v) for k, v in fields.items() if v is not None)
+        line.update((k, redact_value(v)) for k, v in fields.items() if v is not None)
         self.stderr.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
         self.stderr.flush()
         return True
@@ -192,7 +200,16 @@ class AppContext:
         """Call ``genmedia_configure`` once (historic, so later plugins get it too)."""
         if not self._configured:
             self._configured = True
-            self.pm.hook.genmedia_configure.call_historic(kwargs={"config": self.settings})
+            settings = self.settings
+            try:
+                self.pm.hook.genmedia_configure.call_historic(kwargs={"config": settings})
+            except ImportError as exc:
+                if not settings.sandbox:
+                    raise
+                raise _sandbox_missing(str(exc)) from None
+            if settings.sandbox and not settings.sandbox_active:
+                # never fall through to the real service when the emulator was asked for
+                raise _sandbox_missing("no plugin started the emulator")
 
     @property
     def sandbox_active(self) -> bool:
@@ -266,6 +283,19 @@ class AppContext:
         if self._http is not None:
             self._http.close()
             self._http = None
+
+
+def _sandbox_missing(reason: str) -> Exception:
+    from genmedia.errors import ConfigError
+
+    return ConfigError(
+        "--sandbox needs the fal emulator, which is not installed",
+        {
+            "reason": reason,
+            "hint": "install the sandbox extra: pip install 'genmedia[sandbox]' "
+            "(and do not disable the sandbox plugin)",
+        },
+    )
 
 
 def _isatty(stream: Any) -> bool:

@@ -128,6 +128,9 @@ def format_error(error: BaseException, *, debug: bool = False) -> ErrorReport:
             {"url": url} if url else None,
             errors.EXIT_REMOTE,
         )
+    local = _local_refusal(error)
+    if local is not None:
+        return local
     hint = "This is a bug in genmedia or a plugin; rerun with --debug for a traceback."
     return ErrorReport(
         f"Internal error: {type(error).__name__}: {error}", {"hint": hint}, errors.EXIT_ERROR
@@ -140,6 +143,45 @@ def _usage_details(ctx: Any) -> dict[str, Any]:
         return {}
     usage = ctx.get_usage().removeprefix("Usage:").strip()
     return {"usage": usage, "hint": f"see: {ctx.command_path} --help"}
+
+
+def _local_refusal(error: BaseException) -> ErrorReport | None:
+    """Values the HTTP layer refused to send (nothing left the machine): usage errors.
+
+    The message never quotes the value: it may be (part of) a key."""
+    import sys
+
+    from genmedia.types import ErrorReport
+
+    httpx = sys.modules.get("httpx")
+    hint = {"hint": "nothing was sent; check the values given on the command line"}
+    if httpx is not None and isinstance(error, httpx.InvalidURL):
+        return ErrorReport(f"Invalid URL: {error}", hint, errors.EXIT_USAGE)
+    if isinstance(error, ValueError) and "null byte" in str(error):
+        return ErrorReport("A path or value holds a NUL byte", hint, errors.EXIT_USAGE)
+    if isinstance(error, OSError) and not _is_transport_error(error):
+        # the file system refused (a name too long, no permission, a full disk): an
+        # environment condition to report, not a bug
+        import errno as errno_names
+
+        code = errno_names.errorcode.get(error.errno or 0)
+        filename = error.filename if isinstance(error.filename, str) else None
+        shown = filename if filename is None or len(filename) <= 200 else filename[:199] + "…"
+        message = f"{error.strerror or type(error).__name__}" + (f": {shown}" if shown else "")
+        usage = error.errno in (errno_names.ENAMETOOLONG, errno_names.EINVAL)
+        return ErrorReport(
+            message,
+            {k: v for k, v in {"path": shown, "errno": code}.items() if v},
+            errors.EXIT_USAGE if usage else errors.EXIT_ERROR,
+        )
+    if isinstance(error, UnicodeEncodeError):
+        return ErrorReport(
+            "A value cannot be sent: it holds characters that are not allowed there "
+            "(e.g. non-ASCII text in an HTTP header)",
+            hint,
+            errors.EXIT_USAGE,
+        )
+    return None
 
 
 def _is_transport_error(error: BaseException) -> bool:

@@ -22,7 +22,28 @@ EXIT_REMOTE = 7  # the service failed (5xx) or the model job failed
 EXIT_TIMEOUT = 8  # --timeout / --start-timeout expired (the job may still run)
 EXIT_DOWNLOAD = 9  # the run succeeded but at least one download failed
 EXIT_CONFIG = 10  # unreadable or malformed config file
+EXIT_HANGUP = 129  # SIGHUP (128 + 1): the terminal went away; handled like Ctrl-C
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + 15): stopped by a process manager; like Ctrl-C
+#: every exit code genmedia itself returns (docs/exit-codes.md).
+DOCUMENTED_EXIT_CODES = frozenset(
+    {
+        EXIT_OK,
+        EXIT_ERROR,
+        EXIT_USAGE,
+        EXIT_AUTH,
+        EXIT_NOT_FOUND,
+        EXIT_VALIDATION,
+        EXIT_RATE_LIMITED,
+        EXIT_REMOTE,
+        EXIT_TIMEOUT,
+        EXIT_DOWNLOAD,
+        EXIT_CONFIG,
+        EXIT_HANGUP,
+        EXIT_INTERRUPTED,
+        EXIT_TERMINATED,
+    }
+)
 
 
 class GenmediaError(Exception):

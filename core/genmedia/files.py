@@ -31,3 +31,12 @@ def atomic_write(path: Path | str, data: str | bytes, *, mode: int = 0o600) -> N
         except OSError:
             pass
         raise
+
+
+def is_file(path: Path | str) -> bool:
+    """``Path.is_file`` that never raises: a name too long for the OS, a NUL byte or any
+    other unusable path is simply not a file (odd input is the caller's usage error)."""
+    try:
+        return Path(path).expanduser().is_file()
+    except (OSError, ValueError, RuntimeError):
+        return False

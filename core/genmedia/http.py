@@ -32,10 +32,16 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 def make_client(*, transport: Any = None, timeout: float = 30.0) -> httpx.Client:
-    """A keep-alive client with timeouts and genmedia's User-Agent."""
+    """A keep-alive client with timeouts and genmedia's User-Agent.
+
+    One SSL context (CA bundle loaded once, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` honoured) is
+    shared by every transport: with ``HTTP(S)_PROXY``/``ALL_PROXY`` set, httpx builds one
+    transport per proxy, and each would otherwise load the CA bundle again.
+    """
     import httpx
 
     return httpx.Client(
+        verify=httpx.create_ssl_context(trust_env=True),
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=10.0),
         headers={"User-Agent": USER_AGENT},

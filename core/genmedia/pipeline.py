@@ -16,6 +16,7 @@ from genmedia.context import AppContext
 from genmedia.hookspecs import JSON_NULL
 from genmedia.plugins import call_guarded as notify
 from genmedia.plugins import plain_impls
+from genmedia.redact import redact
 from genmedia.types import (
     JobHandle,
     JobStatus,
@@ -412,7 +413,8 @@ def finish(
                 },
             ) from None
         except Exception as exc:  # one sink must not lose the run, --debug or not
-            failure = {"plugin": impl.plugin_name, "error": f"{type(exc).__name__}: {exc}"}
+            error = redact(f"{type(exc).__name__}: {exc}")
+            failure = {"plugin": impl.plugin_name, "error": error}
             if ctx.debug:
                 ctx.print_traceback(exc)
                 if ctx.json_mode:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from genmedia import errors
 from genmedia.cli import get_app
 
 
@@ -183,7 +184,7 @@ def setup(
     if api_key is not None and not api_key.strip():
         values.pop("api_key", None)  # --api-key "": forget the saved key
     elif api_key:
-        values["api_key"] = api_key.strip()
+        values["api_key"] = _checked_key(api_key)
     if output_format:
         values["output_format"] = output_format
     if auto_load_env is not None:
@@ -217,6 +218,28 @@ def _render_setup(doc: dict[str, Any], console: Any) -> None:
     for key in ("note", "hint"):
         if doc.get(key):
             console.print(doc[key])
+
+
+def _checked_key(api_key: str) -> str:
+    """``<key id>:<key secret>`` in printable ASCII, stripped; anything else is refused
+    before it is saved (the message shows the masked form only)."""
+    from genmedia.config import clean_key, key_problem, mask_key
+
+    key = clean_key(api_key) or ""
+    problem = key_problem(key)
+    key_id, sep, secret = key.partition(":")
+    if problem is None and not (sep and key_id and secret):
+        problem = "it is not of the form <key id>:<key secret>"
+    if problem is not None:
+        raise errors.UsageError(
+            f"Not a fal API key: {problem}",
+            {
+                "api_key": mask_key(key),
+                "hint": "copy the whole key (<key id>:<key secret>, printable ASCII) from "
+                "https://fal.ai/dashboard/keys",
+            },
+        )
+    return key
 
 
 def _ask(

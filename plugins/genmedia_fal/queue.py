@@ -177,6 +177,12 @@ class Queue:
                 on_retry=client.on_retry(f"submit {endpoint}"),
             )
         except httpx.TransportError as exc:
+            if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol)):
+                # refused while building the request: no byte left, no job exists
+                raise errors.UsageError(
+                    f"Submit to {endpoint} was refused before sending: {exc}",
+                    {"endpoint_id": endpoint, "job": "none: nothing was sent"},
+                ) from None
             if _not_sent(exc):
                 raise fal_errors.network_error(
                     exc, url, what=f"Could not reach fal to submit {endpoint}"

@@ -64,6 +64,20 @@ def content_type_for(name: str) -> str:
     return CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+#: printable ASCII kept as is in ``X-Fal-File-Name`` (``%`` is the escape character).
+_NAME_SAFE = "".join(chr(c) for c in range(32, 127) if chr(c) != "%")
+
+
+def header_file_name(name: str) -> str:
+    """``name`` for the ``X-Fal-File-Name`` header (HTTP header values are ASCII): a
+    printable-ASCII name is sent as is; anything else (accents, emoji, CJK, control
+    characters) is percent-encoded as UTF-8 (RFC 3986), which is also how the name
+    appears in the file's URL. ``café.png`` → ``caf%C3%A9.png``."""
+    from urllib.parse import quote
+
+    return quote(name, safe=_NAME_SAFE, errors="surrogateescape")
+
+
 def is_url(value: str) -> bool:
     return value[:8].lower().startswith(("http://", "https://"))
 
@@ -145,7 +159,7 @@ class Storage:
         return {
             "Authorization": f"{token.get('token_type') or 'Bearer'} {token['token']}",
             "Content-Type": content_type,
-            "X-Fal-File-Name": name,
+            "X-Fal-File-Name": header_file_name(name),
         }
 
     # -- public -------------------------------------------------------------------------
@@ -153,11 +167,12 @@ class Storage:
     def upload(self, source: str, *, progress: Progress | None = None) -> UploadedFile:
         if is_url(source):
             return self._upload_url(source, progress)
+        from genmedia.files import is_file
+
+        if "\x00" in source or not is_file(source):
+            shown = os.path.abspath(os.path.expanduser(source.replace("\x00", "\\0")))
+            raise errors.NotFoundError(f"File not found: {shown}", {"path": shown})
         path = Path(source).expanduser()
-        if not path.is_file():
-            raise errors.NotFoundError(
-                f"File not found: {path.resolve()}", {"path": str(path.resolve())}
-            )
         name = path.name
         return self.upload_file(
             path, name, content_type_for(name), source=source, progress=progress

@@ -165,12 +165,12 @@ def _journal(app: AppContext) -> Journal:
     return journal_for(app)
 
 
-def _read(app: AppContext, action: Any) -> Any:
+def _read(app: AppContext, action: Any, journal: Journal | None = None) -> Any:
     """Run a read; a broken journal is a clean error (these commands exist to read it)."""
     from genmedia import errors
     from genmedia_history.journal import JournalError
 
-    journal = _journal(app)
+    journal = journal or _journal(app)
     try:
         return action(journal)
     except JournalError as exc:
@@ -252,8 +252,13 @@ def list_jobs(
         text=" ".join(text) or None,
         limit=limit or None,
     )
-    jobs = _read(app, lambda j: j.list(query))
-    emit(app, {"jobs": [job_doc(job, full=False) for job in jobs]}, pretty=_render_list)
+    journal = _journal(app)
+    jobs = _read(app, lambda j: j.list(query), journal)
+    doc: dict[str, Any] = {"jobs": [job_doc(job, full=False) for job in jobs]}
+    if journal.skipped:
+        doc["skipped_rows"] = journal.skipped
+        app.warn(f"{len(journal.skipped)} damaged journal row(s) skipped (see skipped_rows)")
+    emit(app, doc, pretty=_render_list)
 
 
 @history.command("show")

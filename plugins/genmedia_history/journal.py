@@ -25,6 +25,7 @@ States (``jobs.status``), see docs/history.md:
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -144,6 +145,9 @@ class Journal:
 
     path: Path
     busy_timeout: float = 5.0
+    #: rows the last reads could not decode (``{"id", "request_id", "reason"}``): they
+    #: are skipped, never fatal, and the commands say so.
+    skipped: list[dict[str, Any]] = attrs.field(factory=list, init=False)
 
     # -- connections ---------------------------------------------------------------------
 
@@ -158,8 +162,12 @@ class Journal:
             raise JournalError("no job recorded yet", "empty", self.path)
         try:
             if write:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, isolation_level=None)
+                self._create_private()
+                conn = sqlite3.connect(
+                    str(self.path), timeout=self.busy_timeout, isolation_level=None
+                )
+            else:
+                conn = self._connect_read_only()
         except (sqlite3.Error, OSError) as exc:
             raise self._error(exc) from None
         try:
@@ -177,6 +185,53 @@ class Journal:
             raise self._error(exc) from None
         finally:
             conn.close()
+
+    def _create_private(self) -> None:
+        """The journal holds prompts and result URLs: its directory is created 0700 and
+        the database 0600 before SQLite opens it (SQLite gives the ``-wal`` and ``-shm``
+        files the database's mode). An existing journal readable by others is tightened."""
+        parent = self.path.parent
+        if not parent.is_dir():
+            parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not hasattr(os, "fchmod"):  # pragma: no cover - Windows: ACLs, not modes
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            return  # read-only place or a symlink: sqlite reports what is wrong
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            try:
+                if side.stat().st_mode & 0o077:
+                    os.chmod(side, 0o600)
+            except OSError:
+                pass
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Readers never write: ``mode=ro`` (list a journal another user owns or one on a
+        read-only mount); where even the ``-shm`` cannot be created, ``immutable=1``."""
+        from urllib.parse import quote
+
+        uri = "file:" + quote(str(self.path.absolute()))
+        try:
+            conn = sqlite3.connect(
+                uri + "?mode=ro", uri=True, timeout=self.busy_timeout, isolation_level=None
+            )
+            conn.execute("PRAGMA user_version").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            if _classify(exc) in ("locked", "corrupt"):
+                raise
+        return sqlite3.connect(
+            uri + "?immutable=1", uri=True, timeout=self.busy_timeout, isolation_level=None
+        )
 
     def _error(self, exc: BaseException) -> JournalError:
         reason = _classify(exc)
@@ -400,7 +455,8 @@ class Journal:
             with self.connect(write=False) as conn:
                 if reference == "last":
                     rows = conn.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 1").fetchall()
-                elif reference.isdigit():
+                elif reference.isascii() and reference.isdigit() and len(reference) <= 18:
+                    # a row id (SQLite integers are 64-bit); longer digit strings are ids
                     rows = conn.execute(
                         "SELECT * FROM jobs WHERE id = ? OR request_id = ? ORDER BY id DESC",
                         (int(reference), reference),
@@ -422,7 +478,13 @@ class Journal:
                             )
                 if not rows:
                     return None
-                return self._record(conn, rows[0])
+                record = self._record(conn, rows[0])
+                if record is None:
+                    bad = self.skipped[-1]
+                    raise JournalError(
+                        f"row {bad['id']} is damaged ({bad['reason']})", "corrupt", self.path
+                    )
+                return record
         except JournalError as exc:
             if exc.reason == "empty":
                 return None
@@ -460,13 +522,30 @@ class Journal:
             sql += f" LIMIT {int(query.limit)}"
         try:
             with self.connect(write=False) as conn:
-                return [self._record(conn, row) for row in conn.execute(sql, args).fetchall()]
+                records = [self._record(conn, row) for row in conn.execute(sql, args).fetchall()]
+                return [r for r in records if r is not None]
         except JournalError as exc:
             if exc.reason == "empty":
                 return []
             raise
 
-    def _record(self, conn: sqlite3.Connection, row: sqlite3.Row) -> JobRecord:
+    def _record(self, conn: sqlite3.Connection, row: sqlite3.Row) -> JobRecord | None:
+        """The row as a record; a row that cannot be decoded (a value of the wrong type
+        written by a bug, a tool or a disk error) is added to :attr:`skipped`: None."""
+        try:
+            return self._decode(conn, row)
+        except Exception as exc:
+            keys = row.keys()
+            self.skipped.append(
+                {
+                    "id": row["id"] if "id" in keys else None,
+                    "request_id": row["request_id"] if "request_id" in keys else None,
+                    "reason": f"{type(exc).__name__}: {exc}"[:300],
+                }
+            )
+            return None
+
+    def _decode(self, conn: sqlite3.Connection, row: sqlite3.Row) -> JobRecord:
         from genmedia.serialization import structure
 
         data = dict(row)

@@ -85,14 +85,35 @@ JSON_COLUMNS = ("input", "uploads", "result", "download_failures")
 _DATA_URI = re.compile(r"^data:([^;,]*)[;,]", re.IGNORECASE)
 
 
+#: strings longer than this are stored as an excerpt with their size and sha256.
+MAX_STORED_TEXT = 16 * 1024
+EXCERPT_CHARS = 1024
+
+
+def excerpt(value: str) -> str:
+    """``value`` if short; else its first :data:`EXCERPT_CHARS` characters, then its
+    size and sha256, so a 100 MB prompt costs the journal about 1 KiB."""
+    if len(value) <= MAX_STORED_TEXT:
+        return value
+    import hashlib
+
+    data = value.encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(data).hexdigest()
+    return (
+        f"{value[:EXCERPT_CHARS]}…<{len(data)} bytes, sha256 {digest}; "
+        f"only the first {EXCERPT_CHARS} characters stored>"
+    )
+
+
 def strip_media(value: Any) -> Any:
-    """A copy of ``value`` with long ``data:`` URIs (inline media bytes) replaced."""
+    """A copy of ``value`` with long ``data:`` URIs (inline media bytes) replaced and any
+    other long string cut to an :func:`excerpt`."""
     if isinstance(value, str):
         if len(value) > 256 and value[:5].lower() == "data:":
             m = _DATA_URI.match(value)
             mime = m.group(1) if m else ""
             return f"data:{mime};<{len(value)} characters not stored>"
-        return value
+        return excerpt(value)
     if isinstance(value, Mapping):
         return {k: strip_media(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -110,7 +131,7 @@ def prompt_text(inputs: Mapping[str, Any] | None) -> str | None:
         if not isinstance(value, str) or not value:
             continue
         if key == "prompt" or key == "text" or (key.endswith("prompt") and "negative" not in key):
-            parts.append(value)
+            parts.append(excerpt(value))
     return "\n".join(parts) or None
 
 

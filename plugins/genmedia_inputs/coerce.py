@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,10 +47,28 @@ def upstream_parse(raw: str) -> Any:
         number = parse_number(stripped)
         if number is not None:
             return number
+    value = _json_or_none(raw)
+    return raw if value is _NOT_JSON else value
+
+
+_NOT_JSON = object()
+
+
+def _json_or_none(text: str) -> Any:
+    """JSON text → its value; text that is not JSON → ``_NOT_JSON`` (it stays text). JSON
+    that nests too deep is a usage error (:mod:`genmedia.limits`)."""
+    from genmedia import limits
+
     try:
-        return json.loads(raw)
+        value = json.loads(text)
+    except RecursionError:
+        raise errors.UsageError(
+            f"A JSON value nests deeper than {limits.MAX_JSON_DEPTH} levels"
+        ) from None
     except ValueError:
-        return raw
+        return _NOT_JSON
+    limits.check_json_value(value, what="A JSON value")
+    return value
 
 
 def parse_number(text: str) -> int | float | None:
@@ -74,27 +93,32 @@ def expand_source(raw: str, ctx: AppContext, name: str | None = None) -> str:
     A missing ``@file`` is a validation error (exit 5) of field ``name``: the same error
     and exit code as a missing file given without ``@`` for a file input.
     """
+    from genmedia import limits
+    from genmedia.files import is_file
+
     if raw == "-":
         if ctx in _STDIN_USED:
             raise errors.UsageError("Standard input ('-') can be used for one value only")
         _STDIN_USED.add(ctx)
-        return _chomp(ctx.stdin.read())
+        return _chomp(
+            limits.read_stream(ctx.stdin, what="standard input", limit=limits.text_file_limit())
+        )
     if raw.startswith("@@"):
         return raw[1:]
     if raw.startswith("@") and len(raw) > 1:
-        path = Path(raw[1:]).expanduser()
-        if path.is_file():
-            try:
-                return _chomp(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as exc:
-                raise errors.UsageError(
-                    f"Cannot read {raw}", {"path": str(path), "reason": str(exc)}
-                ) from None
-        if _looks_like_path(raw[1:]):
+        path = Path(raw[1:]).expanduser() if "\x00" not in raw else None
+        if path is not None and is_file(path):
+            text = limits.read_text(path, what=_shorten(raw), limit=limits.text_file_limit())
+            return _chomp(text)
+        if path is not None and _looks_like_path(raw[1:]):
             # "@promt.txt" with a typo must not become the literal prompt of a paid run
             from genmedia_inputs.prepare import local_validation_error
 
-            message = f"File not found: {path.resolve()}"
+            try:
+                shown = str(path.resolve())
+            except (OSError, RuntimeError):
+                shown = os.path.abspath(path)
+            message = f"File not found: {_shorten(shown, 200)}"
             issue = {
                 "field": name or "body",
                 "message": message + " (give an http(s) URL or an existing local file)",
@@ -104,6 +128,10 @@ def expand_source(raw: str, ctx: AppContext, name: str | None = None) -> str:
             hint = "write @@text to send a value starting with '@'"
             raise local_validation_error(None, [issue], message=message, hint=hint)
     return raw
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _looks_like_path(text: str) -> bool:
@@ -177,10 +205,9 @@ def coerce_value(raw: str, schema: JsonSchema) -> Any:
         return raw
     stripped = raw.strip()
     if stripped[:1] in ("{", "[") and any(k in ("object", "array", "any") for k in kinds):
-        try:
-            return json.loads(stripped)
-        except ValueError:
-            pass
+        value = _json_or_none(stripped)
+        if value is not _NOT_JSON:
+            return value
     for branch, kind in zip(options, kinds, strict=True):
         if kind == "integer":
             try:

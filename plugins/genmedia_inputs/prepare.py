@@ -65,15 +65,21 @@ def _local_values(payload: dict[str, Any], fields: dict[str, str]) -> list[tuple
 
 
 def _missing_files(locals_: list[tuple[list[Any], str]]) -> list[Issue]:
+    from genmedia.files import is_file
     from genmedia_inputs.validate import field_path
 
     issues = []
     for loc, text in locals_:
-        if not Path(text).expanduser().is_file():
+        if not is_file(text):
+            try:
+                shown = str(Path(text).expanduser().resolve())
+            except (OSError, ValueError, RuntimeError):
+                shown = text
+            shown = shown if len(shown) <= 200 else shown[:199] + "…"
             issues.append(
                 {
                     "field": field_path(loc),
-                    "message": f"File not found: {Path(text).expanduser().resolve()} "
+                    "message": f"File not found: {shown} "
                     "(give an http(s) URL or an existing local file)",
                     "type": "file_not_found",
                     "input": text,

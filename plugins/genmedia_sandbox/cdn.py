@@ -26,6 +26,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -154,7 +155,8 @@ async def _cdn(sandbox: Sandbox, sub: str, request: Request) -> Response:
     refused = token_error(sandbox, request)
     if refused is not None:
         return refused
-    name = request.headers.get("x-fal-file-name") or "upload.bin"
+    # clients percent-encode names that are not printable ASCII (header values are ASCII)
+    name = unquote(request.headers.get("x-fal-file-name") or "") or "upload.bin"
     content_type = request.headers.get("content-type") or "application/octet-stream"
     if method == "POST" and sub.rstrip("/") == "/files/upload":
         key = Storage.new_key()

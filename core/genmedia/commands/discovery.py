@@ -169,7 +169,7 @@ def models(
     for value in expand:
         if value not in EXPAND_VALUES:
             raise errors.UsageError(
-                f"Invalid expand value: {value}", f"Supported values: {', '.join(EXPAND_VALUES)}"
+                f"Invalid expand value: {value}", {"supported": list(EXPAND_VALUES)}
             )
     from genmedia.types import ModelQuery
 

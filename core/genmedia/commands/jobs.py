@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -65,11 +64,13 @@ INPUT_PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 def split_inputs(values: tuple[str, ...]) -> tuple[list[str], list[tuple[str, str]]]:
     """``--input/-i`` values: ``NAME=VALUE`` pairs (a model input, even one named like a
     genmedia option) and JSON files (``FILE.json`` or ``-``)."""
+    from genmedia.files import is_file
+
     files: list[str] = []
     pairs: list[tuple[str, str]] = []
     for value in values:
         m = INPUT_PAIR.match(value)
-        if m and not Path(value).is_file():
+        if m and not is_file(value):
             pairs.append((m.group(1), m.group(2)))
         else:
             files.append(value)
@@ -77,19 +78,17 @@ def split_inputs(values: tuple[str, ...]) -> tuple[list[str], list[tuple[str, st
 
 
 def read_input_file(app: AppContext, source: str) -> dict[str, Any]:
-    """``--input FILE.json`` (or ``-`` for stdin): a whole input object."""
-    try:
-        text = app.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise errors.UsageError(
-            f"Cannot read --input file: {source}", {"reason": exc.strerror}
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise errors.UsageError(
-            f"--input is not valid JSON: {exc.msg} at line {exc.lineno}", {"source": source}
-        ) from None
+    """``--input FILE.json`` (or ``-`` for stdin): a whole input object (limits:
+    :mod:`genmedia.limits`)."""
+    from genmedia import limits
+
+    what = "--input " + ("(standard input)" if source == "-" else "file")
+    limit, env = limits.input_file_limit(), limits.INPUT_FILE_ENV
+    if source == "-":
+        text = limits.read_stream(app.stdin, what=what, limit=limit, env=env)
+    else:
+        text = limits.read_text(source, what=what, limit=limit, env=env)
+    data = limits.loads_json(text, what=what)
     if not isinstance(data, dict):
         raise errors.UsageError("--input must hold a JSON object", {"source": source})
     return data

@@ -85,10 +85,24 @@ def flatten(groups: Iterable[list[str]] | None) -> list[str]:
     return out
 
 
+def _header_token(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """An HTTP header value: printable ASCII, at most 255 characters."""
+    if value is None:
+        return value
+    if not value or len(value) > 255 or not all(33 <= ord(c) <= 126 for c in value):
+        raise click.BadParameter(
+            "must be 1 to 255 printable ASCII characters without spaces (e.g. a UUID)",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
 def idempotency_option(fn: F) -> F:
     return option(
         "idempotency_key",
         metavar="KEY",
+        callback=_header_token,
         help="Idempotency-Key header value (default: a new UUID per invocation, reused on "
         "retries). Re-run with the same key to retry a change safely.",
     )(fn)

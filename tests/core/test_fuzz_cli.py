@@ -52,8 +52,9 @@ for _name, (_count, _share) in PROFILES.items():
 
 #: commands that never reach the emulator (cheap: most CI examples use them).
 OFFLINE = {("plugins",), ("history", "list"), ("history", "show"), ("history", "path"), ("setup",)}
-#: never fuzzed: it serves until interrupted.
-EXCLUDED = {("sandbox", "serve")}
+#: never fuzzed: `sandbox serve` serves until interrupted; `plugins install|uninstall` run pip
+#: on the interpreter running the tests (random names would reach PyPI or remove packages).
+EXCLUDED = {("sandbox", "serve"), ("plugins", "install"), ("plugins", "uninstall")}
 
 
 # --------------------------------------------------------------------------- the tree

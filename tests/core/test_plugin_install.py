@@ -66,7 +66,8 @@ def test_install_then_uninstall_the_example_plugin(throwaway_python, tmp_path):
 
     installed = _genmedia(throwaway_python, "plugins", "install", str(EXAMPLE), home=home)
     assert installed.returncode == 0, installed.stderr
-    doc = json.loads(installed.stdout)  # pip's chatter went to stderr, stdout is one document
+    assert installed.stderr == ""  # JSON mode: pip's chatter is captured, stderr stays empty
+    doc = json.loads(installed.stdout)
     assert doc["action"] == "install"
     assert doc["added"] == ["example", "example-sink"]
     assert doc["plugins"]["example"] == "genmedia-example"
@@ -91,9 +92,17 @@ def test_a_failing_pip_is_a_json_error(throwaway_python, tmp_path):
     )
     assert result.returncode == 1
     assert result.stdout == ""
-    error = json.loads(result.stderr[result.stderr.index('{\n  "error"') :])
+    error = json.loads(result.stderr)  # exactly one JSON document: the error object
     assert error["error"].startswith("pip install failed")
     assert error["details"]["packages"] == ["genmedia-no-such-plugin-xyz"]
+    assert any("genmedia-no-such-plugin-xyz" in line for line in error["details"]["pip_output"])
+
+
+@pytest.mark.parametrize("name", ["", "  ", "--index-url=http://127.0.0.1:9/"])
+def test_an_empty_or_option_like_name_never_reaches_pip(cli, name):
+    result = cli("--json", "plugins", "install", "--", name)
+    assert result.exit_code == 2
+    assert "Not a package name" in result.error["error"]
 
 
 def test_genmedia_itself_is_not_uninstalled(cli):

@@ -49,24 +49,40 @@ def plugins_list(ctx: click.Context) -> None:
     emit(app, describe_plugins(app.pm), pretty=_render_plugins)
 
 
-def _pip(app: Any, args: list[str]) -> int:
-    """``python -m pip ARGS`` with the interpreter running genmedia; its output on stderr
-    (stdout stays one JSON document)."""
+def _pip(app: Any, args: list[str]) -> tuple[int, str]:
+    """``python -m pip ARGS`` with the interpreter running genmedia.
+
+    Pretty mode: pip's output goes to stderr as it comes. JSON mode: it is captured (stderr
+    holds nothing on success and exactly one error object on failure), and returned so a
+    failure can carry its tail in ``details.pip_output``.
+    """
     import subprocess
 
     cmd = [sys.executable, "-m", "pip", *args]
-    try:
-        fileno = app.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        fileno = None
-    if fileno is not None:
-        app.stderr.flush()
-        return subprocess.run(
-            cmd, stdout=fileno, stderr=fileno, stdin=subprocess.DEVNULL
-        ).returncode
+    if not app.json_mode:
+        try:
+            fileno = app.stderr.fileno()
+        except (AttributeError, OSError, ValueError):
+            fileno = None
+        if fileno is not None:
+            app.stderr.flush()
+            done = subprocess.run(cmd, stdout=fileno, stderr=fileno, stdin=subprocess.DEVNULL)
+            return done.returncode, ""
     captured = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    app.stderr.write(captured.stdout + captured.stderr)
-    return captured.returncode
+    output = captured.stdout + captured.stderr
+    if not app.json_mode:
+        app.stderr.write(output)
+    return captured.returncode, output
+
+
+def _check_names(packages: tuple[str, ...]) -> None:
+    """An empty or option-like name is a usage error, never handed to pip."""
+    for name in packages:
+        if not name.strip() or name.startswith("-"):
+            raise errors.UsageError(
+                f"Not a package name: {name!r}",
+                {"packages": list(packages), "hint": "genmedia plugins install NAME"},
+            )
 
 
 def _entry_points() -> dict[str, str | None]:
@@ -84,11 +100,17 @@ def _entry_points() -> dict[str, str | None]:
     return found
 
 
-def _pip_failed(action: str, names: tuple[str, ...], code: int) -> errors.GenmediaError:
-    return errors.GenmediaError(
-        f"pip {action} failed (exit code {code})",
-        {"packages": list(names), "pip_exit_code": code, "python": sys.executable},
-    )
+def _pip_failed(
+    action: str, names: tuple[str, ...], code: int, output: str
+) -> errors.GenmediaError:
+    details: dict[str, Any] = {
+        "packages": list(names),
+        "pip_exit_code": code,
+        "python": sys.executable,
+    }
+    if output:
+        details["pip_output"] = output.strip().splitlines()[-20:]
+    return errors.GenmediaError(f"pip {action} failed (exit code {code})", details)
 
 
 def _render_change(doc: Any, console: Any) -> None:
@@ -122,14 +144,15 @@ def plugins_install(
     genmedia plugins install -e ./my-plugin/
     """
     app = get_app(ctx)
+    _check_names(packages)
     before = _entry_points()
     args = ["install", "--disable-pip-version-check"]
     args += ["--upgrade"] * upgrade + ["--force-reinstall"] * force_reinstall
     for name in packages:
         args += ["-e", name] if editable else [name]
-    code = _pip(app, args)
+    code, output = _pip(app, args)
     if code != 0:
-        raise _pip_failed("install", packages, code)
+        raise _pip_failed("install", packages, code, output)
     after = _entry_points()
     doc = {
         "action": "install",
@@ -150,6 +173,7 @@ def plugins_uninstall(ctx: click.Context, packages: tuple[str, ...]) -> None:
     from genmedia.plugins import DISTRIBUTION
 
     app = get_app(ctx)
+    _check_names(packages)
     for name in packages:
         if re.sub(r"[-_.]+", "-", name).lower() == DISTRIBUTION:
             raise errors.UsageError(
@@ -157,9 +181,9 @@ def plugins_uninstall(ctx: click.Context, packages: tuple[str, ...]) -> None:
                 {"hint": f"run: {sys.executable} -m pip uninstall {DISTRIBUTION}"},
             )
     before = _entry_points()
-    code = _pip(app, ["uninstall", "--disable-pip-version-check", "-y", *packages])
+    code, output = _pip(app, ["uninstall", "--disable-pip-version-check", "-y", *packages])
     if code != 0:
-        raise _pip_failed("uninstall", packages, code)
+        raise _pip_failed("uninstall", packages, code, output)
     after = _entry_points()
     doc = {
         "action": "uninstall",

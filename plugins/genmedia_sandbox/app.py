@@ -8,34 +8,33 @@ prefix                emulates                         handled in
 ``/queue/…``          https://queue.fal.run            :mod:`.queue_api`
 ``/run/…``            https://fal.run                  :mod:`.queue_api`
 ``/rest/…``           https://rest.fal.ai              :mod:`.cdn`
-``/api/v1/…``         https://api.fal.ai/v1            :mod:`.platform`, :mod:`.assets`
+``/api/v1/…``         https://api.fal.ai/v1            :mod:`.platform`, :mod:`.assets_api`
 ``/cdn/…``            https://v3.fal.media             :mod:`.cdn`
 ``/docs/mcp``         https://docs.fal.ai/mcp          :mod:`.docs_search`
 ``/_sandbox/…``       control routes (not fal)         :mod:`.control`
 ====================  ===============================  ==========================
 
 Handlers are plain ``async def handler(sandbox, request, sub_path) -> Response``
-functions using starlette's Request/Response; this module wraps them with the
-wire-level fault effects (which need the raw ASGI ``send`` and the transport).
+functions using starlette's Request/Response; they share :mod:`.responses` (error
+bodies, keys, request bodies) and the :class:`~.state.Sandbox` state, and never import
+this module. This module only wires routes and wraps them with the wire-level fault
+effects (which need the raw ASGI ``send`` and the transport).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from . import faults as faultmod
-from .catalog import Catalog
 from .records import ROLE_PREFIXES, Fault, RequestLogEntry
-from .storage import Storage
-from .store import Store
-from .validation import InputValidator, PlatformValidator, ValidationIssue
+from .responses import fal_error, has_key, key_error, platform_error, read_body
+from .state import Sandbox
+from .validation import ValidationIssue
 
 _ORDER = ["/api/v1", "/docs/mcp", "/_sandbox", "/queue", "/run", "/rest", "/cdn"]
 _ROLE_BY_PREFIX = {prefix: role for role, prefix in ROLE_PREFIXES.items()}
@@ -48,119 +47,8 @@ def split_role(path: str) -> tuple[str, str]:
     return "unknown", path
 
 
-def fal_error(status: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"detail": detail}, status, headers=headers)
-
-
-def platform_error(status: int, kind: str, message: str) -> Response:
-    return JSONResponse({"error": {"type": kind, "message": message}}, status)
-
-
-#: The documented sandbox key (``genmedia --sandbox`` and ``genmedia sandbox env`` use it).
-SANDBOX_KEY = "sandbox-key:offline-rehearsal"
-#: Every key whose id (the part before ``:``) starts with this is a sandbox key.
-SANDBOX_KEY_PREFIX = "sandbox"
-NO_USER = "No user found for Key ID and Secret"
-
-
-def has_key(request: Request) -> bool:
-    value = request.headers.get("authorization", "")
-    scheme, _, token = value.partition(" ")
-    return scheme.lower() in ("key", "bearer") and bool(token.strip())
-
-
-def is_sandbox_key(key: str) -> bool:
-    return key.startswith(SANDBOX_KEY_PREFIX)
-
-
-def key_error(sandbox: Sandbox, request: Request) -> Response | None:
-    """None when the request carries an accepted ``Key …``; fal's 401 otherwise.
-
-    Accepted: sandbox keys (id starting with ``sandbox``) and keys registered through
-    ``POST /_sandbox/keys``. fal answers an unknown key with 401 "No user found for Key
-    ID and Secret" and a missing one with 401 too.
-    """
-    value = request.headers.get("authorization", "")
-    scheme, _, token = value.partition(" ")
-    token = token.strip()
-    if not token or scheme.lower() not in ("key", "bearer"):
-        return fal_error(401, "Missing authorization header (use 'Authorization: Key <FAL_KEY>')")
-    if scheme.lower() == "key" and (is_sandbox_key(token) or sandbox.store.has_key(token)):
-        return None
-    return fal_error(401, NO_USER)
-
-
-class Sandbox:
-    """All emulator state, shared by the ASGI app (event loop) and the test-side handle."""
-
-    def __init__(
-        self,
-        *,
-        validate_platform: bool = True,
-        store: Store | None = None,
-        result_ttl: float = 3600.0,
-        token_ttl: float = 3600.0,
-        log_window: int = 3,
-    ) -> None:
-        self.store = store or Store.temporary_store()
-        self.result_ttl = result_ttl
-        self.token_ttl = token_ttl
-        self.log_window = log_window
-        self.catalog = Catalog()
-        self.storage = Storage(self.store)
-        self.faults = faultmod.FaultRegistry()
-        self.input_validator = InputValidator()
-        self.platform_validator = PlatformValidator()
-        self.validate_platform = validate_platform
-        self.requests: list[RequestLogEntry] = []
-        self.validation_errors: list[ValidationIssue] = []
-        self.issue_total = 0  # never reset: lets fixtures see issues recorded during a test
-        self.base_url = ""
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
-        from .assets import AssetsState
-        from .queue import QueueEngine
-
-        self.queue = QueueEngine(self)
-        self.assets = AssetsState()
-
-    @property
-    def idempotency(self) -> dict[str, Any]:
-        """Assets API Idempotency-Key → [fingerprint, status, body, content type] (stored)."""
-        doc = self.store.read_doc("assets")
-        found = doc.get("idempotency") if isinstance(doc, dict) else None
-        return dict(found or {})
-
-    @property
-    def urls(self) -> dict[str, str]:
-        b = self.base_url
-        return {
-            "queue": b + "/queue",
-            "run": b + "/run",
-            "rest": b + "/rest",
-            "api": b + "/api/v1",
-            "cdn": b + "/cdn",
-            "docs": b + "/docs/mcp",
-        }
-
-    def reset_state(self) -> None:
-        self.faults.clear()
-        self.queue.reset()
-        self.storage.reset()
-        self.assets.reset()
-        self.store.reset()
-        with self._lock:
-            self.requests.clear()
-            self.validation_errors.clear()
-
-    def log(self, entry: RequestLogEntry) -> None:
-        with self._lock:
-            self.requests.append(entry)
-
-    def record_issue(self, issue: ValidationIssue) -> None:
-        with self._lock:
-            self.validation_errors.append(issue)
-            self.issue_total += 1
+class SandboxApp(Sandbox):
+    """The emulator as an ASGI application: the :class:`~.state.Sandbox` state plus routing."""
 
     # -- ASGI --------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -354,13 +242,13 @@ class Sandbox:
         )
 
     async def _api(self, sub: str, request: Request) -> Response:
-        from . import assets, platform
+        from . import assets_api, platform
 
         optional_auth = sub.rstrip("/") == "/models" and request.method == "GET"
         if (not optional_auth or has_key(request)) and key_error(self, request) is not None:
             return platform_error(401, "authorization_error", "Missing or invalid API key")
         if sub == "/assets" or sub.startswith("/assets/"):
-            return await assets.handle(self, sub[len("/assets") :], request)
+            return await assets_api.handle(self, sub[len("/assets") :], request)
         return await platform.handle(self, sub, request)
 
     # -- platform validation -------------------------------------------------------------
@@ -422,20 +310,3 @@ def _fault_request_id() -> str:
     from .queue import new_request_id
 
     return new_request_id()
-
-
-async def read_body(request: Request) -> bytes:
-    """Read the body once and keep it on the scope (the platform validator needs it)."""
-    body = await request.body()
-    request.scope["sandbox.body"] = body
-    return body
-
-
-async def read_json(request: Request) -> tuple[Any, str | None]:
-    body = await read_body(request)
-    if not body.strip():
-        return None, None
-    try:
-        return json.loads(body), None
-    except ValueError as exc:
-        return None, str(exc)

@@ -15,20 +15,20 @@ The library lives in the store (one JSON document, read and written back inside 
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import secrets
 import threading
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .app import Sandbox, platform_error, read_json
 from .platform import decode_cursor, encode_cursor, parse_limit
+from .responses import platform_error
+
+if TYPE_CHECKING:
+    from .state import Sandbox
 
 MEDIA_TYPES = ("image", "video", "audio", "3d")
 
@@ -249,102 +249,3 @@ def _first_media(value: Any) -> dict[str, Any] | None:
 
 
 _COLL_FIELDS = ("description", "icon", "color", "cover_image_url")
-_ID = r"(?P<id>[^/]+)"
-_ROUTE_TABLE = [
-    ("GET", "", "browse"),
-    ("POST", "/uploads", "upload"),
-    ("POST", "/favorite", "fav"),
-    ("POST", "/unfavorite", "unfav"),
-    ("GET", "/tags", "tags_list"),
-    ("POST", "/tags", "tags_create"),
-    ("PUT", "/tags", "tags_set"),
-    ("PATCH", f"/tags/{_ID}", "tags_update"),
-    ("DELETE", f"/tags/{_ID}", "tags_delete"),
-    ("POST", f"/tags/{_ID}/assign", "tags_assign"),
-    ("DELETE", f"/tags/{_ID}/assign", "tags_unassign"),
-    ("GET", "/collections", "coll_list"),
-    ("POST", "/collections", "coll_create"),
-    ("GET", f"/collections/{_ID}", "coll_get"),
-    ("PATCH", f"/collections/{_ID}", "coll_update"),
-    ("DELETE", f"/collections/{_ID}", "coll_delete"),
-    ("POST", f"/collections/{_ID}/favorite", "coll_fav"),
-    ("POST", f"/collections/{_ID}/unfavorite", "coll_unfav"),
-    ("GET", f"/collections/{_ID}/assets", "coll_browse"),
-    ("POST", f"/collections/{_ID}/assets", "coll_add"),
-    ("DELETE", f"/collections/{_ID}/assets", "coll_remove"),
-    ("GET", "/characters", "char_list"),
-    ("POST", "/characters", "char_create"),
-    ("GET", f"/characters/{_ID}", "char_get"),
-    ("PATCH", f"/characters/{_ID}", "char_update"),
-    ("DELETE", f"/characters/{_ID}", "char_delete"),
-    ("POST", f"/characters/{_ID}/favorite", "char_fav"),
-    ("POST", f"/characters/{_ID}/unfavorite", "char_unfav"),
-    ("GET", f"/{_ID}/tags", "asset_tags"),
-    ("GET", f"/{_ID}", "asset_get"),
-]
-ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    (method, re.compile("^" + pattern + "/?$"), name) for method, pattern, name in _ROUTE_TABLE
-]
-
-
-async def handle(sandbox: Sandbox, sub: str, request: Request) -> Response:
-    found = next(
-        ((p.match(sub), n) for m, p, n in ROUTES if m == request.method and p.match(sub)), None
-    )
-    if found is None:
-        return _err(404, f"Not found: {request.method} /v1/assets{sub}")
-    match, name = found
-    body, error = await read_json(request)
-    if error is not None:
-        return _err(400, f"Malformed JSON body: {error}")
-    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
-        await sandbox.queue.find(body["request_id"])  # a job of another process: load it
-    with sandbox.assets.lock, sandbox.store.transaction() as db:
-        idempotency = sandbox.assets.load(sandbox.store.get_doc(db, "assets"))
-        response = _handle_locked(sandbox, sub, request, body, match, name, idempotency)
-        if request.method != "GET":
-            sandbox.store.put_doc(db, "assets", sandbox.assets.dump(idempotency))
-    return response
-
-
-def _handle_locked(
-    sandbox: Sandbox,
-    sub: str,
-    request: Request,
-    body: Any,
-    match: Any,
-    name: str,
-    idempotency: dict[str, Any],
-) -> Response:
-    from . import assets_routes
-
-    key = request.headers.get("idempotency-key")
-    mutating = request.method in ("POST", "PUT", "PATCH", "DELETE")
-    if key and mutating:
-        raw = request.scope.get("sandbox.body", b"")
-        fingerprint = hashlib.sha256(
-            request.method.encode() + sub.encode() + b"\0" + raw
-        ).hexdigest()
-        previous = idempotency.get(key)
-        if previous is not None:
-            if previous[0] != fingerprint:
-                return _err(409, "Idempotency-Key was already used with a different request")
-            _, status, content, ctype = previous
-            headers = {"idempotent-replayed": "true"}
-            return Response(content.encode(), status, media_type=ctype, headers=headers)
-    helper = Assets(sandbox)
-    response: Response = getattr(assets_routes, name)(
-        helper, body, request, match.groupdict().get("id")
-    )
-    if key and mutating and response.status_code < 500:
-        idempotency[key] = [
-            fingerprint,
-            response.status_code,
-            bytes(response.body).decode(),
-            response.media_type,
-        ]
-    return response
-
-
-def dumps(value: Any) -> bytes:
-    return json.dumps(value).encode()

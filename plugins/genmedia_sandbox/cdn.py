@@ -25,14 +25,17 @@ import re
 import secrets
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from .app import Sandbox, fal_error, key_error, read_json
+from .responses import fal_error, key_error, read_json
 from .storage import PendingUpload, Storage
+
+if TYPE_CHECKING:
+    from .state import Sandbox
 
 _CDN_MULTI = re.compile(
     r"^/files/(?P<key>[^/]+)/(?P<name>.*)/multipart/(?P<upload>[^/]+)/(?P<part>\d+|complete)/?$"

@@ -18,16 +18,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import faults as faultmod
-from .app import Sandbox, fal_error, read_json
 from .records import ROLE_ENV
+from .responses import fal_error, read_json
 from .storage import Storage
+
+if TYPE_CHECKING:
+    from .state import Sandbox
 
 
 def info(sandbox: Sandbox) -> dict[str, Any]:

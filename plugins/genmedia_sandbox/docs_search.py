@@ -13,12 +13,15 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .app import Sandbox, read_json
+from .responses import read_json
+
+if TYPE_CHECKING:
+    from .state import Sandbox
 
 CORPUS = Path(__file__).parent / "data" / "docs_corpus.json"
 PAGE_SIZE = 5

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .app import Sandbox, has_key, platform_error, read_json
 from .catalog import CatalogModel
+from .responses import has_key, platform_error, read_json
+
+if TYPE_CHECKING:
+    from .state import Sandbox
 
 DEFAULT_LIMIT = 50
 EXPANSIONS = ("openapi-3.0", "enterprise_status")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from genmedia.config import Settings
 
 ROLES = ("queue", "run", "rest", "api", "cdn", "docs")
-#: The documented sandbox key (kept in sync with ``genmedia_sandbox.app.SANDBOX_KEY``).
+#: The documented sandbox key (kept in sync with ``genmedia_sandbox.responses.SANDBOX_KEY``).
 SANDBOX_KEY = "sandbox-key:offline-rehearsal"
 SERVE_FILE = "serve.json"
 _lock = threading.Lock()

@@ -29,7 +29,7 @@ from .outputs import OutputOptions, build_output, derive_seed
 from .records import Fault, Job, Timing
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .state import Sandbox
 
 
 def app_path(endpoint_id: str) -> str:

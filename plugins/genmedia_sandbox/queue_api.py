@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from .app import Sandbox, fal_error, read_json
 from .records import Fault, Job
+from .responses import fal_error, read_json
+
+if TYPE_CHECKING:
+    from .state import Sandbox
 
 _REQ = re.compile(
     r"^/(?P<app>.+?)/requests/(?P<rid>[^/]+)(?P<tail>/status/stream|/status|/cancel)?/?$"

@@ -267,9 +267,9 @@ def start_sandbox(
     """
     import uvicorn
 
-    from .app import Sandbox
+    from .app import SandboxApp
 
-    sandbox = Sandbox(
+    sandbox = SandboxApp(
         validate_platform=validate_platform,
         store=store,
         result_ttl=_seconds(result_ttl, "GENMEDIA_SANDBOX_RESULT_TTL"),

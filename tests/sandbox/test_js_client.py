@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from genmedia_sandbox.app import SANDBOX_KEY
+from genmedia_sandbox.responses import SANDBOX_KEY
 
 JS = Path(__file__).parent / "js"
 pytestmark = pytest.mark.timeout(300)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from genmedia_sandbox import plugin
-from genmedia_sandbox.app import SANDBOX_KEY
+from genmedia_sandbox.responses import SANDBOX_KEY
 from genmedia_sandbox.server import start_sandbox
 
 FLUX = "fal-ai/flux/schnell"

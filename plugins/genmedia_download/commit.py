@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from .fetch import DownloadFailed, unlink_quietly
+from .parts import DownloadFailed, unlink_quietly
 
 
 def commit(

@@ -13,7 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from genmedia_download.fetch import _State
+    from genmedia_download.parts import TransferState
 
 #: at most this many blocks wait for the helper: memory stays flat (~5 MiB per download).
 PIPE_DEPTH = 4
@@ -24,7 +24,7 @@ PIPE_DEPTH = 4
 WRITEBACK_BYTES = 16 << 20
 
 
-def write_block(out: Any, state: _State, block: bytes) -> None:
+def write_block(out: Any, state: TransferState, block: bytes) -> None:
     view = memoryview(block)
     while view:
         view = view[out.write(view) :]
@@ -40,7 +40,7 @@ class DiskPipe:
     :meth:`close`, which waits until every queued block is on the file.
     """
 
-    def __init__(self, out: Any, state: _State) -> None:
+    def __init__(self, out: Any, state: TransferState) -> None:
         import queue
 
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPE_DEPTH)

@@ -2,14 +2,15 @@
 
 :func:`fetch` streams the body with the shared keep-alive client into a part file in the
 destination directory whose name is unique to this process and this file
-(``<final>.<random>.part``, see :func:`new_part_path`), created with ``O_EXCL`` and
-``O_NOFOLLOW``, so parallel genmedia processes writing into one directory never share a
-file. It hashes the body with SHA-256 on the way and checks the byte count against
-``Content-Length``/``Content-Range`` and the result's ``file_size``. Resets, timeouts,
-short bodies and 429/5xx answers are retried with :func:`genmedia.http.retry_call`
-(``Retry-After`` honoured); when the server gave a strong validator, a retry resumes with
-``Range`` + ``If-Range`` and accepts only a 206 whose ``Content-Range`` continues exactly
-where the file stops (anything else restarts from zero).
+(``<final>.<random>.part``, see :func:`genmedia_download.parts.new_part_path`), created
+with ``O_EXCL`` and ``O_NOFOLLOW``, so parallel genmedia processes writing into one
+directory never share a file. It hashes the body with SHA-256 on the way and checks the
+byte count against ``Content-Length``/``Content-Range`` and the result's ``file_size``.
+Resets, timeouts, short bodies and 429/5xx answers are retried with
+:func:`genmedia.http.retry_call` (``Retry-After`` honoured); when the server gave a strong
+validator, a retry resumes with ``Range`` + ``If-Range`` and accepts only a 206 whose
+``Content-Range`` continues exactly where the file stops (anything else restarts from
+zero).
 
 The part file is deleted on any failure or interruption (any ``BaseException``), unless
 ``keep_partial`` — then ``<part>.json`` beside it records the URL and the validator. A
@@ -21,32 +22,35 @@ exactly one wins; the loser starts from zero) and resumes it.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
-import json
 import os
 import re
-import secrets
-import stat
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
 
 from genmedia.http import RetryPolicy, is_transport_error, retry_call
 from genmedia_download.diskpipe import DiskPipe, write_block
+from genmedia_download.parts import (
+    HEAD_BYTES,
+    DownloadFailed,
+    TransferState,
+    _cleanup,
+    _open_part,
+)
 
-ProgressFn = Callable[[int, "int | None"], None]
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.progress import ProgressFn
+
 #: the retry budget of one download between two moments of progress.
 POLICY = RetryPolicy(attempts=5, base=0.25, cap=4.0, total=60.0)
 #: how many times a download that keeps making progress may reconnect.
 MAX_RECONNECTS = 50
-HEAD_BYTES = 64
 #: bytes gathered before one write (and one hash update): fewer, larger system calls.
 WRITE_BYTES = 1 << 20
 #: a chunk at least this big is written as it is, without gathering (no copy): with 256 KiB
@@ -56,18 +60,6 @@ DIRECT_BYTES = 256 * 1024
 PIPE_MIN_BYTES = 8 << 20
 PROGRESS_BYTES = 256 * 1024
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+)\s*$")
-_OPEN_FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-_CREATE_FLAGS = _OPEN_FLAGS | os.O_CREAT | os.O_EXCL
-#: part names: at most this many bytes of the final name, then ``.<12 hex>.part``.
-PART_STEM_BYTES = 200
-PART_SUFFIX = ".part"
-META_SUFFIX = ".json"
-#: a kept partial's metadata is a few hundred bytes; anything bigger is not ours.
-MAX_META_BYTES = 64 * 1024
-
-
-class DownloadFailed(Exception):
-    """A download that cannot succeed; ``str()`` is the message shown in the output."""
 
 
 class Cancelled(Exception):
@@ -86,52 +78,6 @@ class Fetched:
     head: bytes
     #: (st_dev, st_ino) of the part file: the commit checks it links these very bytes.
     identity: tuple[int, int] = (0, 0)
-
-
-@attrs.frozen
-class PartialState:
-    """What ``<final>.part.json`` remembers so a later run can resume a kept ``.part``."""
-
-    url: str
-    validator: str
-    total: int | None = None
-
-
-@attrs.define
-class _State:
-    url: str
-    file_size: int | None
-    written: int = 0
-    attempt_start: int = 0
-    validator: str | None = None
-    total: int | None = None
-    content_type: str | None = None
-    head: bytes = b""
-    hasher: Any = attrs.field(factory=hashlib.sha256)
-
-
-def meta_path(part: Path) -> Path:
-    return part.with_name(part.name + META_SUFFIX)
-
-
-def new_part_path(final: Path) -> Path:
-    """A part file name beside ``final`` that no other process or file will use.
-
-    ``<final name, cut to 200 bytes>.<12 random hex digits>.part``: unique to this process
-    and this file (the file is created with ``O_EXCL``, so even a collision of the random
-    part cannot make two downloads share it), and short enough that ``.json`` and a
-    temporary name still fit in 255 bytes.
-    """
-    from genmedia_download.naming import fit_name
-
-    stem = fit_name(final.name, PART_STEM_BYTES)
-    return final.with_name(f"{stem}.{secrets.token_hex(6)}{PART_SUFFIX}")
-
-
-def unlink_quietly(path: Path) -> None:
-    """Remove ``path`` if it is there; never raises (a missing file, a name too long …)."""
-    with contextlib.suppress(OSError, ValueError):
-        os.unlink(path)
 
 
 def retryable(exc: BaseException) -> bool:
@@ -156,7 +102,7 @@ def fetch(
     if urlsplit_scheme(url) not in ("http", "https"):
         raise DownloadFailed(f"not an http(s) URL: {url}")
     cancel = cancel or threading.Event()
-    state = _State(url=url, file_size=file_size)
+    state = TransferState(url=url, file_size=file_size)
     fd = _open_part(part, state)
     try:
         out = os.fdopen(fd, "r+b", buffering=0)
@@ -194,7 +140,7 @@ def urlsplit_scheme(url: str) -> str:
     return url.split(":", 1)[0].lower() if ":" in url else ""
 
 
-def _describe(exc: BaseException, state: _State) -> str:
+def _describe(exc: BaseException, state: TransferState) -> str:
     text = str(exc) or type(exc).__name__
     text = f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
     if state.written:
@@ -205,141 +151,10 @@ def _describe(exc: BaseException, state: _State) -> str:
     return text
 
 
-def _open_part(part: Path, state: _State) -> int:
-    """Create ``part`` exclusively, first adopting a kept partial of the same URL if any."""
-    saved = _adopt(part, state.url)
-    if saved is not None:
-        fd = _open_adopted(part, saved)
-        if fd is not None:
-            state.validator, state.total = saved.validator, saved.total
-            state.written = os.fstat(fd).st_size
-            try:
-                _rehash(fd, state)
-            except BaseException:
-                os.close(fd)
-                unlink_quietly(part)
-                raise
-            return fd
-    try:
-        return os.open(part, _CREATE_FLAGS, 0o666)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EEXIST):
-            raise DownloadFailed(f"refusing to write through an existing {part}") from None
-        raise DownloadFailed(f"cannot create {part}: {exc.strerror or exc}") from None
-
-
-def _open_adopted(part: Path, saved: PartialState) -> int | None:
-    """Open an adopted partial (now at ``part``); None (and it is gone) if it is unusable."""
-    try:
-        fd = os.open(part, _OPEN_FLAGS)
-    except OSError:  # a symlink planted there (ELOOP), or it vanished
-        unlink_quietly(part)
-        return None
-    info = os.fstat(fd)
-    if (
-        not stat.S_ISREG(info.st_mode)
-        or info.st_nlink > 1
-        or info.st_size <= 0
-        or (saved.total is not None and info.st_size > saved.total)
-    ):
-        os.close(fd)
-        unlink_quietly(part)  # never write through it: start a fresh file instead
-        return None
-    return fd
-
-
-def _adopt(part: Path, url: str) -> PartialState | None:
-    """Claim the largest kept partial of ``url`` in ``part``'s directory by renaming it.
-
-    Kept partials are ``*.part`` files with a ``*.part.json`` beside them (only a run that
-    gave up with ``--keep-partial`` writes one; a part being written has none). The rename
-    is the claim: if another process renamed it first, ours fails and we try the next.
-    """
-    directory = part.parent
-    found: list[tuple[int, Path, Path, PartialState]] = []
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return None
-    names = {entry.name for entry in entries}
-    for entry in entries:
-        if not entry.name.endswith(PART_SUFFIX + META_SUFFIX):
-            continue
-        meta = Path(entry.path)
-        kept_name = entry.name[: -len(META_SUFFIX)]
-        if kept_name not in names:
-            unlink_quietly(meta)  # its partial was adopted or removed: stale
-            continue
-        saved = _read_meta(meta)
-        if saved is None or saved.url != url:
-            continue
-        try:
-            size = os.lstat(directory / kept_name).st_size
-        except OSError:
-            continue
-        found.append((size, directory / kept_name, meta, saved))
-    for _size, kept, meta, saved in sorted(found, key=lambda f: f[0], reverse=True):
-        try:
-            os.rename(kept, part)
-        except OSError:
-            continue  # another process adopted it first
-        unlink_quietly(meta)
-        return saved
-    return None
-
-
-def _rehash(fd: int, state: _State) -> None:
-    os.lseek(fd, 0, os.SEEK_SET)
-    left = state.written
-    while left > 0:
-        block = os.read(fd, min(1 << 20, left))
-        if not block:
-            break
-        if len(state.head) < HEAD_BYTES:
-            state.head += block[: HEAD_BYTES - len(state.head)]
-        state.hasher.update(block)
-        left -= len(block)
-
-
-def _read_meta(meta: Path) -> PartialState | None:
-    from genmedia.serialization import structure
-
-    try:
-        fd = os.open(meta, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as fh:
-            text = fh.read(MAX_META_BYTES + 1)
-        if len(text) > MAX_META_BYTES:
-            return None
-        return structure(json.loads(text), PartialState)  # type: ignore[no-any-return]
-    except Exception:
-        return None
-
-
-def _cleanup(part: Path, state: _State, keep_partial: bool) -> None:
-    """After a failure: keep ``part`` plus its ``.json`` (resumable), or remove both.
-
-    Never raises: it runs while another exception (a signal's, a full disk's) propagates.
-    A ``.json`` that cannot be written (a full disk) leaves no temporary file behind, and
-    the partial goes too, since nothing could resume it.
-    """
-    if keep_partial and state.written > 0 and state.validator:
-        from genmedia.files import atomic_write
-        from genmedia.serialization import unstructure
-
-        saved = PartialState(state.url, state.validator, state.total)
-        try:
-            atomic_write(meta_path(part), json.dumps(unstructure(saved)), mode=0o600)
-            return
-        except Exception:  # OSError (ENOSPC, ENAMETOOLONG …): remove, below
-            pass
-    for path in (part, meta_path(part)):
-        unlink_quietly(path)
-
-
 def _download(
     client: httpx.Client,
     out: Any,
-    state: _State,
+    state: TransferState,
     cancel: threading.Event,
     progress: ProgressFn | None,
     policy: RetryPolicy,
@@ -389,7 +204,7 @@ def _download(
 def _attempt(
     client: httpx.Client,
     out: Any,
-    state: _State,
+    state: TransferState,
     cancel: threading.Event,
     progress: ProgressFn | None,
     policy: RetryPolicy,
@@ -432,7 +247,7 @@ def _attempt(
         response.close()
 
 
-def _restart(out: Any, state: _State) -> None:
+def _restart(out: Any, state: TransferState) -> None:
     out.seek(0)
     out.truncate(0)
     state.written = state.attempt_start = 0
@@ -440,7 +255,7 @@ def _restart(out: Any, state: _State) -> None:
     state.hasher = hashlib.sha256()
 
 
-def _range_matches(response: httpx.Response, state: _State) -> bool:
+def _range_matches(response: httpx.Response, state: TransferState) -> bool:
     match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
     if match is None:
         return False
@@ -452,7 +267,7 @@ def _range_matches(response: httpx.Response, state: _State) -> bool:
     return state.file_size is None or total == state.file_size
 
 
-def _expected_total(response: httpx.Response, state: _State, status: int) -> int | None:
+def _expected_total(response: httpx.Response, state: TransferState, status: int) -> int | None:
     """The full size the server announces; a mismatch with ``file_size`` fails at once."""
     total: int | None = None
     if status == 206:
@@ -474,7 +289,7 @@ def _expected_total(response: httpx.Response, state: _State, status: int) -> int
     return total
 
 
-def _remember_validator(response: httpx.Response, state: _State) -> None:
+def _remember_validator(response: httpx.Response, state: TransferState) -> None:
     etag = response.headers.get("etag")
     if etag and not etag.startswith("W/"):
         state.validator = etag
@@ -491,7 +306,7 @@ def _identity(response: httpx.Response) -> bool:
 def _stream(
     response: httpx.Response,
     out: Any,
-    state: _State,
+    state: TransferState,
     expected: int | None,
     cancel: threading.Event,
     progress: ProgressFn | None,

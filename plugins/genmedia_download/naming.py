@@ -29,6 +29,8 @@ import attrs
 
 from genmedia.types import MediaRef
 
+from .sidecar import sidecar_path
+
 PLACEHOLDERS = ("index", "name", "ext", "request_id", "endpoint", "seed")
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 #: the longest value substituted for a placeholder (a source name, a request id …).
@@ -403,7 +405,7 @@ class Namer:
             return False
         if os.path.lexists(path):
             return True
-        return self.sidecar and os.path.lexists(f"{path}.json")
+        return self.sidecar and os.path.lexists(sidecar_path(path))
 
     def retarget(self, target: Target, ext: str) -> Path:
         """Move ``target`` to the name with extension ``ext`` (after magic-byte sniffing).

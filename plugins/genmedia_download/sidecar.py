@@ -40,16 +40,31 @@ class Provenance:
     sandbox: bool | None = None
 
 
+#: what a file's sidecar adds to its name: ``cat.png`` -> ``cat.png.json``.
+SIDECAR_SUFFIX = ".json"
+
+
 def sidecar_path(file: Path) -> Path:
-    return file.with_name(file.name + ".json")
+    """The JSON file beside ``file`` that describes it (a provenance sidecar, or the
+    metadata of a kept partial download): the same name plus ``.json``."""
+    return file.with_name(file.name + SIDECAR_SUFFIX)
+
+
+def seed_of(result: RunResult, kinds: tuple[type, ...] = (object,)) -> Any:
+    """The seed of a run: the result's ``seed``, else the input's; None if neither has one.
+
+    Only values of ``kinds`` count (a file name takes an int or a string); a value of
+    another kind is skipped as if it were missing.
+    """
+    for source in (result.result, result.input):
+        if isinstance(source, dict):
+            seed = source.get("seed")
+            if seed is not None and isinstance(seed, kinds):
+                return seed
+    return None
 
 
 def build(result: RunResult, ref: MediaRef, saved: SavedFile) -> Provenance:
-    seed = None
-    for source in (result.result, result.input):
-        if isinstance(source, dict) and source.get("seed") is not None:
-            seed = source["seed"]
-            break
     return Provenance(
         endpoint_id=result.endpoint_id,
         request_id=result.request_id,
@@ -60,7 +75,7 @@ def build(result: RunResult, ref: MediaRef, saved: SavedFile) -> Provenance:
         sha256=saved.sha256,
         content_type=saved.content_type,
         input=result.input,
-        seed=seed,
+        seed=seed_of(result),
         downloaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         sandbox=True if result.sandbox else None,
     )

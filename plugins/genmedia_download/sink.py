@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -35,8 +35,13 @@ from genmedia.types import RunResult, SavedFile, SaveFailure
 
 from . import fetch as fetching
 from .commit import commit, sync_directory
-from .fetch import Cancelled, DownloadFailed, fetch, meta_path, new_part_path, unlink_quietly
+from .fetch import Cancelled, fetch
 from .naming import Namer, NamingError, Target, corrected_ext, sniff, split_ext
+from .parts import DownloadFailed, new_part_path, unlink_quietly
+from .sidecar import seed_of, sidecar_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.progress import ProgressFn
 
 DEFAULT_CONCURRENCY = 4
 #: how long Ctrl-C waits for workers to clean up before removing their files itself.
@@ -61,9 +66,7 @@ class _Progress:
         self._sizes: dict[int, int | None] = {}
         self._total = add_task("total") if add_task is not None else None
 
-    def for_file(
-        self, index: int, label: str, size: int | None
-    ) -> Callable[[int, int | None], None] | None:
+    def for_file(self, index: int, label: str, size: int | None) -> ProgressFn | None:
         if self._add is None:
             return None
         bar = self._add(label)
@@ -99,7 +102,7 @@ def download_result(
         template,
         request_id=result.request_id,
         endpoint_id=result.endpoint_id,
-        seed=_seed(result),
+        seed=seed_of(result, (int, str)),
         overwrite=overwrite,
         sidecar=sidecar,
     )
@@ -130,13 +133,6 @@ def download_result(
 
 def _first(pair: tuple[int, Any]) -> int:
     return pair[0]
-
-
-def _seed(result: RunResult) -> Any:
-    for source in (result.result, result.input):
-        if isinstance(source, dict) and isinstance(source.get("seed"), (int, str)):
-            return source["seed"]
-    return None
 
 
 def _run_jobs(
@@ -296,13 +292,13 @@ def _stop(threads: list[threading.Thread], jobs: list[_Job], keep_partial: bool)
         part = job.part
         if part is not None:
             # kept only when it is resumable (its .json written); else it would be an orphan
-            _remove(part, keep=keep_partial and os.path.lexists(meta_path(part)))
+            _remove(part, keep=keep_partial and os.path.lexists(sidecar_path(part)))
 
 
 def _remove(part: Path, *, keep: bool) -> None:
     if keep:
         return
-    for path in (part, meta_path(part)):
+    for path in (part, sidecar_path(part)):
         unlink_quietly(path)
 
 

@@ -36,6 +36,8 @@ from genmedia_fal.client import HOSTS, IDEMPOTENT, PART_POLICY, FalClient
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
+    from genmedia.progress import ProgressFn
+
 BLOCK = 256 * 1024
 #: upstream genmedia's extension table (fal-api.md e.1), then Python's mimetypes.
 CONTENT_TYPES = {
@@ -56,7 +58,6 @@ CONTENT_TYPES = {
     ".glb": "model/gltf-binary",
     ".obj": "model/obj",
 }
-Progress = Callable[[int, "int | None"], None]
 
 
 def content_type_for(name: str) -> str:
@@ -101,7 +102,7 @@ def read_blocks(
 class _Counter:
     """Bytes sent across threads, reported to a progress callback."""
 
-    def __init__(self, total: int, progress: Progress | None) -> None:
+    def __init__(self, total: int, progress: ProgressFn | None) -> None:
         self.total = total
         self.progress = progress
         self.done = 0
@@ -164,7 +165,7 @@ class Storage:
 
     # -- public -------------------------------------------------------------------------
 
-    def upload(self, source: str, *, progress: Progress | None = None) -> UploadedFile:
+    def upload(self, source: str, *, progress: ProgressFn | None = None) -> UploadedFile:
         if is_url(source):
             return self._upload_url(source, progress)
         from genmedia.files import is_file
@@ -179,7 +180,7 @@ class Storage:
         )
 
     def upload_file(
-        self, path: Path, name: str, content_type: str, *, source: str, progress: Progress | None
+        self, path: Path, name: str, content_type: str, *, source: str, progress: ProgressFn | None
     ) -> UploadedFile:
         self.client.key()  # fail fast without a key, before reading anything
         size = path.stat().st_size
@@ -291,7 +292,7 @@ class Storage:
         )
         return str(response.fal_json.get("access_url") or access_url)  # type: ignore[attr-defined]
 
-    def _upload_url(self, url: str, progress: Progress | None) -> UploadedFile:
+    def _upload_url(self, url: str, progress: ProgressFn | None) -> UploadedFile:
         """Fetch ``url`` (no key) to a temporary file, then upload it."""
         import httpx
 

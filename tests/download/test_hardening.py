@@ -68,11 +68,13 @@ def test_long_template_names_and_directories_fit(fal_sandbox, put, result_for, f
 
 def test_clean_up_tolerates_names_too_long(tmp_path):
     """Every clean-up path shrugs off ENAMETOOLONG instead of failing a finished download."""
-    from genmedia_download.fetch import _cleanup, _State
+    from genmedia_download.parts import TransferState, _cleanup
 
     part = tmp_path / ("a" * 252 + ".part")  # .part.json would be 262 bytes
-    _cleanup(part, _State(url="http://x/y", file_size=None, written=5, validator='"v"'), True)
-    _cleanup(part, _State(url="http://x/y", file_size=None), False)
+    _cleanup(
+        part, TransferState(url="http://x/y", file_size=None, written=5, validator='"v"'), True
+    )
+    _cleanup(part, TransferState(url="http://x/y", file_size=None), False)
     assert os.listdir(tmp_path) == []
 
 
@@ -226,7 +228,7 @@ def test_a_part_file_swapped_during_the_download_is_not_committed(
 
 
 def test_a_kept_partial_is_adopted_by_one_process_only(tmp_path):
-    from genmedia_download.fetch import _adopt
+    from genmedia_download.parts import _adopt
 
     url = "http://cdn.test/files/k/a.bin"
     kept = tmp_path / "a.bin.0123456789ab.part"

@@ -36,7 +36,8 @@ from genmedia.types import RunResult, SavedFile, SaveFailure
 from . import fetch as fetching
 from .commit import commit, sync_directory
 from .fetch import Cancelled, fetch
-from .naming import Namer, NamingError, Target, corrected_ext, sniff, split_ext
+from .formats import corrected_ext, sniff
+from .naming import Namer, NamingError, Target, split_ext
 from .parts import DownloadFailed, new_part_path, unlink_quietly
 from .sidecar import seed_of, sidecar_path
 

@@ -18,8 +18,9 @@ from genmedia import errors
 from genmedia.types import ModelInfo, ModelPage, ModelQuery, ModelSchema, RunRequest
 from genmedia_fal import errors as fal_errors
 from genmedia_fal.client import FalClient
-from genmedia_fal.queue import normalize_endpoint
-from genmedia_fal.schema import as_map, model_schema
+from genmedia_fal.openapi import as_map
+from genmedia_fal.schema import model_schema
+from genmedia_fal.wire import normalize_endpoint
 
 #: metadata keys copied into ``models[]`` entries (upstream's list; display_name → name).
 METADATA_KEYS = (

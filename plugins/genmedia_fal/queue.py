@@ -10,25 +10,32 @@ fetched within milliseconds of completion.
 Retries: status, result and cancel are idempotent and retried on transport errors and
 408/429/5xx (result only when the error did not come from the model: a response carrying
 ``x-fal-request-id`` is the job's stored answer and is final). Submit is retried only when
-the request provably did not reach fal (see :func:`submit_retryable`).
+the request provably did not reach fal (see :func:`genmedia_fal.wire.submit_retryable`).
 """
 
 from __future__ import annotations
 
 import json
 import queue as queue_mod
-import re
 import threading
 import time
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from genmedia import errors
 from genmedia.http import RETRY_STATUSES, RetryPolicy, retry_call
-from genmedia.types import JobHandle, JobStatus, LogEntry, RunRequest, RunResult
+from genmedia.types import JobHandle, JobStatus, RunRequest, RunResult
 from genmedia_fal import errors as fal_errors
 from genmedia_fal.client import IDEMPOTENT, FalClient
+from genmedia_fal.wire import (
+    app_path,
+    iter_sse,
+    never_sent,
+    normalize_endpoint,
+    parse_status,
+    submit_retryable,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -38,106 +45,6 @@ POLL_START, POLL_RESET, POLL_MAX, POLL_GROWTH = 0.05, 0.1, 1.0, 1.5
 #: the stream's read timeout: fal sends a keep-alive comment every 15 s.
 STREAM_READ_TIMEOUT = 40.0
 STREAM_RECONNECTS = 3
-_LEGACY_ID = re.compile(r"^(\d+)-([A-Za-z0-9_.-]+)$")
-
-
-# --------------------------------------------------------------------------- endpoint ids
-
-
-def normalize_endpoint(endpoint_id: str) -> str:
-    """``fal:owner/app/path`` → ``owner/app/path``; legacy ``123-name`` → ``123/name``."""
-    eid = endpoint_id.strip()
-    if eid.startswith("fal:"):
-        eid = eid[4:]
-    eid = eid.strip("/")
-    if "/" in eid:
-        return eid
-    legacy = _LEGACY_ID.match(eid)
-    if legacy:
-        return f"{legacy[1]}/{legacy[2]}"
-    raise errors.UsageError(
-        f"Invalid app id: {endpoint_id}. Must be in the format <appOwner>/<appId>",
-        {"endpoint_id": endpoint_id, "example": "fal-ai/flux/dev"},
-    )
-
-
-def app_path(endpoint_id: str) -> str:
-    """fal's owner/app rule: ``[workflows|comfy/]owner/app`` — the path is dropped."""
-    parts = normalize_endpoint(endpoint_id).split("/")
-    keep = 3 if parts[0] in ("workflows", "comfy") else 2
-    return "/".join(parts[:keep])
-
-
-# --------------------------------------------------------------------------- statuses
-
-
-def parse_log(entry: Any) -> LogEntry | None:
-    if isinstance(entry, str):
-        return LogEntry(message=entry)
-    if not isinstance(entry, Mapping) or entry.get("message") is None:
-        return None
-    return LogEntry(
-        message=str(entry["message"]),
-        level=str(entry.get("level") or "INFO"),
-        timestamp=entry.get("timestamp") if isinstance(entry.get("timestamp"), str) else None,
-    )
-
-
-def parse_status(data: Any, request_id: str) -> JobStatus:
-    """A fal status object (c.2) → :class:`JobStatus`."""
-    if not isinstance(data, Mapping) or not isinstance(data.get("status"), str):
-        raise fal_errors.fal_error(
-            errors.RemoteError,
-            "Unexpected status reply from fal",
-            {"request_id": request_id, "body": data},
-        )
-    logs = data.get("logs")
-    position = data.get("queue_position")
-    return JobStatus(
-        status=data["status"],
-        request_id=str(data.get("request_id") or request_id),
-        queue_position=position
-        if isinstance(position, int) and not isinstance(position, bool)
-        else None,
-        logs=[e for e in map(parse_log, logs) if e is not None] if isinstance(logs, list) else None,
-        metrics=data.get("metrics") if isinstance(data.get("metrics"), dict) else None,
-        error=str(data["error"]) if data.get("error") else None,
-        error_type=str(data["error_type"]) if data.get("error_type") else None,
-    )
-
-
-def iter_sse(lines: Iterator[str]) -> Iterator[str]:
-    """The ``data`` payloads of a ``text/event-stream`` (comments and event names skipped)."""
-    data: list[str] = []
-    for line in lines:
-        line = line.rstrip("\r")
-        if not line:
-            if data:
-                yield "\n".join(data)
-                data = []
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        if field == "data":
-            data.append(value[1:] if value.startswith(" ") else value)
-    if data:
-        yield "\n".join(data)
-
-
-def submit_retryable(response: httpx.Response) -> bool:
-    """Submit answers that prove no job was created: 429, 503, or an ingress 5xx."""
-    status = response.status_code
-    if status in (429, 503):
-        return True
-    return status >= 500 and "x-fal-request-id" not in response.headers
-
-
-def _not_sent(exc: BaseException) -> bool:
-    import httpx
-
-    # Connect failures and pool timeouts happen before a byte of the body left.
-    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 # --------------------------------------------------------------------------- the queue
@@ -173,7 +80,7 @@ class Queue:
                 attempt,
                 SUBMIT_POLICY,
                 should_retry=submit_retryable,
-                retry_exception=_not_sent,
+                retry_exception=never_sent,
                 on_retry=client.on_retry(f"submit {endpoint}"),
             )
         except httpx.TransportError as exc:
@@ -183,7 +90,7 @@ class Queue:
                     f"Submit to {endpoint} was refused before sending: {exc}",
                     {"endpoint_id": endpoint, "job": "none: nothing was sent"},
                 ) from None
-            if _not_sent(exc):
+            if never_sent(exc):
                 raise fal_errors.network_error(
                     exc, url, what=f"Could not reach fal to submit {endpoint}"
                 ) from None

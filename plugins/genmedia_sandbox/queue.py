@@ -16,7 +16,6 @@ process that looks at it produces the output and stores it (first completion win
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import uuid
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .outputs import OutputOptions, build_output, derive_seed
+from .outcome import iso_now, produce
 from .records import Fault, Job, Timing
 
 if TYPE_CHECKING:
@@ -47,10 +46,6 @@ def new_request_id() -> str:
         (ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62) | (rand & ((1 << 62) - 1))
     )
     return str(uuid.UUID(int=value))
-
-
-def iso_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class QueueEngine:
@@ -320,68 +315,7 @@ class QueueEngine:
                 self._pump(job.endpoint_id)
 
     async def _produce(self, job: Job, override: dict[str, Any]) -> None:
-        sandbox = self.sandbox
-        model = sandbox.catalog.get(job.endpoint_id)
-        assert model is not None
-        detail = sandbox.input_validator.errors(model.openapi, model.input_name, job.input)
-        if detail:
-            job.logs.append(
-                {
-                    "message": "Input validation failed",
-                    "level": "ERROR",
-                    "source": "USER",
-                    "timestamp": iso_now(),
-                }
-            )
-            self._finish(job, 422, {"detail": detail}, {})
-            return
-        if "model_error" in override:
-            params = override["model_error"]
-            code = int(params.get("code", 500))
-            message = str(
-                params.get("message", "Model crashed: CUDA out of memory (sandbox fault)")
-            )
-            job.logs.append(
-                {"message": message, "level": "ERROR", "source": "USER", "timestamp": iso_now()}
-            )
-            job.logs.append(
-                {
-                    "message": "Traceback (most recent call last): ... RuntimeError",
-                    "level": "STDERR",
-                    "source": "USER",
-                    "timestamp": iso_now(),
-                }
-            )
-            if code == 422:
-                body: Any = {
-                    "detail": [
-                        {"loc": ["body"], "msg": message, "type": "value_error", "input": job.input}
-                    ]
-                }
-                self._finish(job, 422, body, {})
-                return
-            error_type = str(params.get("error_type", "runner_server_error"))
-            job.error, job.error_type = message, error_type
-            self._finish(
-                job,
-                code,
-                {"detail": message, "error_type": error_type},
-                {"x-fal-error-type": error_type},
-            )
-            return
-        options = OutputOptions(
-            hostile_names="hostile_names" in override,
-            large_output=_large_size(override.get("large_output")),
-        )
-        seed = derive_seed(job.endpoint_id, job.input)
-        started = time.monotonic()
-        body = await asyncio.to_thread(
-            build_output, model, job.input, seed, sandbox.storage, sandbox.urls["cdn"], options
-        )
-        job.inference_time = round(time.monotonic() - started + float(override.get("run_s", 0)), 4)
-        if isinstance(body.get("timings"), dict):
-            body["timings"] = {"inference": job.inference_time}
-        self._finish(job, 200, body, {})
+        self._finish(job, *await produce(self.sandbox, job, override))
 
     def _finish(self, job: Job, status: int, body: Any, headers: dict[str, str]) -> None:
         if self.jobs.get(job.request_id) is not job:
@@ -398,7 +332,9 @@ class QueueEngine:
             return
         self._notify(job)
         if job.webhook_url:
-            self._post_webhook(job)
+            from .webhooks import post_webhook
+
+            post_webhook(self.sandbox.store, job, self.webhooks)
 
     def _cancelled(self, job: Job) -> None:
         job.cancelled = True
@@ -425,50 +361,6 @@ class QueueEngine:
                 task.cancel()
         return 202, "CANCELLATION_REQUESTED"
 
-    # -- webhooks --------------------------------------------------------------------
-    def _post_webhook(self, job: Job) -> None:
-        ok = job.result_status < 400
-        payload: dict[str, Any] = {
-            "request_id": job.request_id,
-            "gateway_request_id": job.request_id,
-            "status": "OK" if ok else "ERROR",
-            "payload": job.result_body,
-        }
-        if not ok:
-            payload["error"] = f"Invalid status code: {job.result_status}"
-        url = job.webhook_url
-        record: dict[str, Any] = {
-            "url": url,
-            "payload": payload,
-            "status_code": None,
-            "error": None,
-        }
-        self.webhooks.append(record)
-
-        store = self.sandbox.store
-
-        def deliver() -> None:
-            import httpx
-
-            from .webhooks import signed_headers
-
-            try:
-                body = json.dumps(payload).encode()
-                headers = {"content-type": "application/json"}
-                headers.update(signed_headers(store, job.request_id, body))
-                record["headers"] = headers
-                resp = httpx.post(
-                    url,  # type: ignore[arg-type]
-                    content=body,
-                    headers=headers,
-                    timeout=10,
-                )
-                record["status_code"] = resp.status_code
-            except Exception as exc:  # delivery failures are recorded, never raised
-                record["error"] = repr(exc)
-
-        threading.Thread(target=deliver, name="sandbox-webhook", daemon=True).start()
-
 
 def _steps(job: Job, lines: int | None = None) -> list[str]:
     lines = lines or job.log_lines
@@ -482,11 +374,3 @@ def _log(message: str, timestamp: str) -> dict[str, Any]:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _large_size(params: dict[str, Any] | None) -> int | None:
-    if not params:
-        return None
-    if "size" in params:
-        return int(params["size"])
-    return int(float(params.get("mib", 10)) * 1024 * 1024)

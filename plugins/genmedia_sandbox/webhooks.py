@@ -16,11 +16,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import json
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .records import Job
 
 KEY_FILE = "webhook-key.pem"
 #: The user id the emulator puts in ``X-Fal-Webhook-User-Id``.
@@ -86,3 +91,48 @@ def signed_headers(store: Any, request_id: str, body: bytes) -> dict[str, str]:
         "x-fal-webhook-timestamp": timestamp,
         "x-fal-webhook-signature": signature,
     }
+
+
+def post_webhook(store: Any, job: Job, webhooks: list[dict[str, Any]]) -> None:
+    """Deliver ``job``'s result to its ``webhook_url`` on a thread, signed like fal's.
+
+    The delivery (URL, payload, headers, status code or error) is appended to
+    ``webhooks`` at once and completed by the thread; failures are recorded, never raised.
+    """
+    ok = job.result_status < 400
+    payload: dict[str, Any] = {
+        "request_id": job.request_id,
+        "gateway_request_id": job.request_id,
+        "status": "OK" if ok else "ERROR",
+        "payload": job.result_body,
+    }
+    if not ok:
+        payload["error"] = f"Invalid status code: {job.result_status}"
+    url = job.webhook_url
+    record: dict[str, Any] = {
+        "url": url,
+        "payload": payload,
+        "status_code": None,
+        "error": None,
+    }
+    webhooks.append(record)
+
+    def deliver() -> None:
+        import httpx
+
+        try:
+            body = json.dumps(payload).encode()
+            headers = {"content-type": "application/json"}
+            headers.update(signed_headers(store, job.request_id, body))
+            record["headers"] = headers
+            resp = httpx.post(
+                url,  # type: ignore[arg-type]
+                content=body,
+                headers=headers,
+                timeout=10,
+            )
+            record["status_code"] = resp.status_code
+        except Exception as exc:  # delivery failures are recorded, never raised
+            record["error"] = repr(exc)
+
+    threading.Thread(target=deliver, name="sandbox-webhook", daemon=True).start()

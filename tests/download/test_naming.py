@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 
 from genmedia.types import MediaRef
+from genmedia_download.formats import corrected_ext, sniff
 from genmedia_download.naming import (
     Namer,
     check_template,
-    corrected_ext,
     safe_component,
-    sniff,
     source_name,
 )
 

@@ -148,6 +148,6 @@ def test_redirect_to_another_scheme_fails_cleanly(tmp_path):
 
 
 def test_blob_helper_has_no_magic():
-    from genmedia_download.naming import sniff
+    from genmedia_download.formats import sniff
 
     assert sniff(blob(64)) is None

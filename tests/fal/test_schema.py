@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from genmedia.types import MISSING
-from genmedia_fal.schema import deref, find_io_schemas, model_schema, ref_name
+from genmedia_fal.openapi import deref, find_io_schemas, ref_name
+from genmedia_fal.schema import model_schema
 
 DATA = Path(__file__).resolve().parents[2] / "plugins" / "genmedia_sandbox" / "data" / "models"
 INDEX = json.loads((DATA / "INDEX.json").read_text())

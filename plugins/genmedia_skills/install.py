@@ -20,17 +20,25 @@ genmedia.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import attrs
 
-from genmedia import __version__, errors
+from genmedia import errors
 from genmedia.files import atomic_write
+from genmedia_skills.documents import (
+    ANY_BEGIN,
+    BEGIN,
+    END,
+    agents_block,
+    cursor_document,
+    sha,
+    skill_document,
+    state_of_text,
+)
 
 TARGETS = ("claude", "cursor", "agents-md")
 SKILL_DIR = Path(".agents/skills/genmedia")
@@ -49,24 +57,6 @@ PRUNE = (
     CURSOR_RULE.parent,
     CURSOR_RULE.parent.parent,
 )
-
-_MARKER = re.compile(r"\n<!-- genmedia skill \S+ sha256:([0-9a-f]{64})[^\n]*-->(?:\n|\Z)")
-_BEGIN = re.compile(r"^<!-- genmedia:begin sha256:([0-9a-f]{64})[^\n]*-->\n", re.M)
-_ANY_BEGIN = re.compile(r"^<!-- genmedia:begin\b", re.M)
-END = "<!-- genmedia:end -->"
-
-AGENTS_BLOCK = """## genmedia
-
-This project generates media with the `genmedia` CLI. Before using it, read
-`.agents/skills/genmedia/SKILL.md` (workflow, JSON contract, exit codes). In short:
-
-- pass `--json`: stdout is one JSON document; a failure exits non-zero and stderr ends with
-  one JSON error object (`error`, `details`);
-- `genmedia run "a prompt" --json` lets genmedia choose a model (see `routed` in the output);
-  `genmedia models "<task>" --json` then `genmedia schema <endpoint_id> --json` to choose one;
-- `--download ./out/` saves results (paths in `downloaded_files[]`); `--sandbox` rehearses
-  offline and bills nothing.
-"""
 
 
 @attrs.frozen
@@ -108,33 +98,6 @@ class Listing:
     installed: bool
 
 
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def stamped(body: str) -> str:
-    """``body`` followed by genmedia's marker line (version and the body's SHA-256)."""
-    body = body if body.endswith("\n") else body + "\n"
-    return (
-        f"{body}\n<!-- genmedia skill {__version__} sha256:{sha(body)} "
-        "(written by `genmedia skills install`; edit it and reinstalls need --force) -->\n"
-    )
-
-
-def _state_of_text(text: str | None, wanted: str) -> str:
-    if text is None:
-        return "missing"
-    if text == wanted:
-        return "current"
-    found = list(_MARKER.finditer(text))
-    if not found:
-        return "foreign"
-    m = found[-1]  # the content is everything but the marker line (text added after counts)
-    body = text[: m.start()] + "\n" * (m.start() > 0 and not text[: m.start()].endswith("\n"))
-    body += text[m.end() :]
-    return "outdated" if sha(body) == m.group(1) else "modified"
-
-
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -153,30 +116,6 @@ class Step:
     state: str
     apply: Callable[[], str] | None = None
     detail: str | None = None
-
-
-# --------------------------------------------------------------------------- documents
-
-
-def skill_document() -> str:
-    from genmedia_skills.render import skill_text
-
-    return stamped(skill_text())
-
-
-def cursor_document() -> str:
-    from genmedia_skills.render import skill_text, split_front_matter
-
-    meta, body = split_front_matter(skill_text())
-    head = f"---\ndescription: {meta.get('description', 'genmedia')}\nalwaysApply: false\n---\n\n"
-    return stamped(head + body)
-
-
-def agents_block() -> str:
-    return (
-        f"<!-- genmedia:begin sha256:{sha(AGENTS_BLOCK)} (managed by `genmedia skills "
-        f"install`; edit outside these markers) -->\n{AGENTS_BLOCK}{END}\n"
-    )
 
 
 # --------------------------------------------------------------------------- planning
@@ -205,7 +144,7 @@ def _file_step(target: str, root: Path, rel: Path, wanted: str) -> Step:
     path = root / rel
     if path.is_symlink() or path.is_dir():
         return Step(target, rel, "foreign", _write(path, wanted), "not a regular file")
-    return Step(target, rel, _state_of_text(_read(path), wanted), _write(path, wanted))
+    return Step(target, rel, state_of_text(_read(path), wanted), _write(path, wanted))
 
 
 def _claude_step(root: Path) -> Step:
@@ -240,7 +179,7 @@ def _claude_step(root: Path) -> Step:
     if link.is_dir():
         names = sorted(p.name for p in link.iterdir())
         if names == ["SKILL.md"]:
-            state = _state_of_text(_read(link / "SKILL.md"), wanted)
+            state = state_of_text(_read(link / "SKILL.md"), wanted)
             # a copy genmedia made earlier: still ours (try the link again when outdated)
             return Step("claude", CLAUDE_LINK, state, run, "a copy, not a link")
         return Step("claude", CLAUDE_LINK, "foreign", run, "a directory genmedia did not write")
@@ -262,7 +201,7 @@ def _agents_step(root: Path) -> Step:
     block = agents_block()
     if text is None:
         return Step("agents-md", AGENTS_MD, "missing", _write(path, block))
-    begins = _ANY_BEGIN.findall(text)
+    begins = ANY_BEGIN.findall(text)
     if not begins:
 
         def append() -> str:
@@ -271,7 +210,7 @@ def _agents_step(root: Path) -> Step:
             return "updated"
 
         return Step("agents-md", AGENTS_MD, "missing", append, "block appended")
-    m = _BEGIN.search(text)
+    m = BEGIN.search(text)
     end = text.find(END, m.end()) if m else -1
     if len(begins) != 1 or m is None or end < 0:
         raise errors.GenmediaError(
@@ -386,7 +325,7 @@ def remove(root: Path, targets: Iterable[str] | None, *, force: bool = False) ->
 
 def _remove_block(path: Path, *, keep: bool) -> None:
     text = _read(path) or ""
-    m = _ANY_BEGIN.search(text)
+    m = ANY_BEGIN.search(text)
     end = text.find(END, m.end()) if m else -1
     if m is None or end < 0:
         return

@@ -11,6 +11,7 @@ import pytest
 
 import genmedia.errors as gerrors
 from genmedia.testing import invoke
+from genmedia_skills import documents
 from genmedia_skills import install as inst
 from genmedia_skills.render import SKILL, TEMPLATE, render_skill
 
@@ -203,11 +204,11 @@ def test_a_foreign_claude_skill_is_kept_unless_force(cli, root):
 def test_an_older_genmedia_copy_is_updated_without_force(cli, root):
     skill = root / SKILL_MD
     skill.parent.mkdir(parents=True)
-    skill.write_text(inst.stamped("---\nname: genmedia\n---\n\nan older version\n"))
+    skill.write_text(documents.stamped("---\nname: genmedia\n---\n\nan older version\n"))
     result = run(cli, root, "skills", "install", "--targets", "cursor")
     assert result.exit_code == 0, result
     assert result.json["files"][0]["action"] == "updated"
-    assert skill.read_text() == inst.skill_document()
+    assert skill.read_text() == documents.skill_document()
 
 
 def test_remove_undoes_install(cli, root):
@@ -294,9 +295,9 @@ def test_parallel_installs_agree(root):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         assert json.loads(out)["root"] == str(root.resolve())
-    assert (root / "AGENTS.md").read_text() == inst.agents_block()
+    assert (root / "AGENTS.md").read_text() == documents.agents_block()
     assert os.readlink(root / ".claude/skills/genmedia") == "../../.agents/skills/genmedia"
-    assert (root / SKILL_MD).read_text() == inst.skill_document()
+    assert (root / SKILL_MD).read_text() == documents.skill_document()
 
 
 def test_a_symlinked_agents_md_stays_a_link(cli, root):

@@ -15,10 +15,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = {
-    "genmedia": ROOT / "core" / "genmedia",
-    **{p.name: p for p in sorted((ROOT / "plugins").iterdir()) if p.name.startswith("genmedia_")},
-}
+
+
+def plugin_packages() -> dict[str, Path]:
+    """The plugin packages: ``plugins/genmedia_x`` (built-in) and ``plugins/genmedia-x/genmedia_x``
+    (packaged separately)."""
+    found = {}
+    for path in sorted((ROOT / "plugins").iterdir()):
+        candidates = [path] if (path / "__init__.py").is_file() else sorted(path.glob("*/"))
+        for package in candidates:
+            if package.name.startswith("genmedia_") and (package / "__init__.py").is_file():
+                found[package.name] = package
+    return found
+
+
+PACKAGES = {"genmedia": ROOT / "core" / "genmedia", **plugin_packages()}
 
 
 def module_files(name: str, root: Path) -> dict[str, Path]:
@@ -111,6 +122,10 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return found
+
+
+def test_every_package_is_checked():
+    assert {"genmedia", "genmedia_fal", "genmedia_sandbox", "genmedia_s3"} <= set(PACKAGES)
 
 
 @pytest.mark.parametrize("package", sorted(PACKAGES))

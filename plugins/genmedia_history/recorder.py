@@ -8,7 +8,6 @@ in-process invocations (tests, embedders) do not share it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import weakref
@@ -18,7 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from genmedia_history.journal import FileRecord, Journal, JournalError
+from genmedia_history.journal import Journal, JournalError
+from genmedia_history.records import file_record
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
@@ -299,7 +299,7 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
     # the architecture issue replaces both with one typed channel
     saved = [*(output.get("downloaded_files") or ()), *(output.get("saved_files") or ())]
     failed = [*(output.get("download_failures") or ()), *(output.get("save_failures") or ())]
-    files = [_file_record(unstructure(f)) for f in saved]
+    files = [file_record(unstructure(f)) for f in saved]
     failures = [unstructure(f) for f in failed] or None
     handle = result.handle
 
@@ -337,36 +337,6 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
         )
 
     _write(ctx, complete)
-
-
-def _file_record(data: Any) -> FileRecord:
-    data = data if isinstance(data, dict) else {}
-    path = str(data.get("path") or "")
-    remote = "://" in path  # an object a sink put elsewhere (s3://…): kept as written
-    sha = data.get("sha256")
-    if not sha and path and not remote:
-        sha = sha256_of(path)
-    size = data.get("size_bytes")
-    return FileRecord(
-        path=str(Path(path).resolve()) if path and not remote else path,
-        url=str(data.get("url") or ""),
-        json_path=data.get("json_path"),
-        size_bytes=size if isinstance(size, int) else None,
-        content_type=data.get("content_type"),
-        sha256=sha,
-        saved_at=time.time(),
-    )
-
-
-def sha256_of(path: str) -> str | None:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def find_job(reference: str, ctx: AppContext) -> JobHandle | None:

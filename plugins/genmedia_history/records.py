@@ -6,9 +6,12 @@ commands. States: see :mod:`genmedia_history.journal` and docs/history.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -31,6 +34,40 @@ class FileRecord:
     content_type: str | None = None
     sha256: str | None = None
     saved_at: float | None = None
+
+
+def file_record(data: Any) -> FileRecord:
+    """A saved file as a sink reported it (unstructured ``SavedFile``) → :class:`FileRecord`:
+    a local path made absolute and hashed if the sink gave no SHA-256; a remote one
+    (``s3://…``) kept as written."""
+    data = data if isinstance(data, dict) else {}
+    path = str(data.get("path") or "")
+    remote = "://" in path  # an object a sink put elsewhere (s3://…): kept as written
+    sha = data.get("sha256")
+    if not sha and path and not remote:
+        sha = sha256_of(path)
+    size = data.get("size_bytes")
+    return FileRecord(
+        path=str(Path(path).resolve()) if path and not remote else path,
+        url=str(data.get("url") or ""),
+        json_path=data.get("json_path"),
+        size_bytes=size if isinstance(size, int) else None,
+        content_type=data.get("content_type"),
+        sha256=sha,
+        saved_at=time.time(),
+    )
+
+
+def sha256_of(path: str) -> str | None:
+    """The SHA-256 of the file at ``path``; None if it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 @attrs.frozen

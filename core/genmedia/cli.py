@@ -91,6 +91,7 @@ class RootGroup(click.Group):
         super().__init__(*args, **kwargs)
         self._loaded = False
         self._plugin_globals = False
+        self._first_wins = False
 
     # -- lazy loading --------------------------------------------------------------------
 
@@ -98,11 +99,23 @@ class RootGroup(click.Group):
         if self._loaded:
             return
         self._loaded = True
-        from genmedia.plugins import call_guarded
+        from genmedia.plugins import split_failures
 
-        # Registration order (core, built-ins, entry points): a later plugin's command
+        # pluggy calls entry points first, then built-ins, the core last: while the hook
+        # runs the first command of a name wins, so a later-registered plugin's command
         # replaces an earlier one of the same name.
-        call_guarded(get_app(ctx), "genmedia_register_commands", cli=self, order="registration")
+        app = get_app(ctx)
+        self._first_wins = True
+        try:
+            results = app.pm.hook.genmedia_register_commands(cli=self)
+        finally:
+            self._first_wins = False
+        split_failures(app, "genmedia_register_commands", results)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if self._first_wins and (name or cmd.name) in self.commands:
+            return
+        super().add_command(cmd, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load(ctx)

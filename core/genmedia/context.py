@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from genmedia.errors import NotFoundError, UsageError
 
@@ -21,6 +21,49 @@ if TYPE_CHECKING:  # pragma: no cover
     from genmedia.config import Settings
     from genmedia.plugins import PluginManager
     from genmedia.types import Provider
+
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+class StashKey(Generic[T]):
+    """A key of :class:`Stash`, typed by its value; create one per plugin at module level:
+    ``STATE = StashKey[MyState]()``. Keys compare by identity, so two plugins never clash."""
+
+    __slots__ = ()
+
+
+class Stash:
+    """Typed, per-invocation state for plugins (pytest's ``Stash``): ``ctx.stash[KEY] =
+    value``, ``ctx.stash[KEY]``, ``ctx.stash.get(KEY, default)``,
+    ``ctx.stash.setdefault(KEY, value)``, ``KEY in ctx.stash``, ``del ctx.stash[KEY]``."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self) -> None:
+        self._data: dict[StashKey[Any], object] = {}
+
+    def __setitem__(self, key: StashKey[T], value: T) -> None:
+        self._data[key] = value
+
+    def __getitem__(self, key: StashKey[T]) -> T:
+        return self._data[key]  # type: ignore[return-value]
+
+    def get(self, key: StashKey[T], default: D) -> T | D:
+        return self._data.get(key, default)  # type: ignore[return-value]
+
+    def setdefault(self, key: StashKey[T], default: T) -> T:
+        return self._data.setdefault(key, default)  # type: ignore[return-value]
+
+    def __delitem__(self, key: StashKey[T]) -> None:
+        del self._data[key]
+
+    def __contains__(self, key: StashKey[T]) -> bool:
+        return key in self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 class AppContext:
@@ -75,10 +118,9 @@ class AppContext:
         self._stdin = stdin
         #: an ``httpx`` transport for the shared client (tests), or None for the network.
         self.http_transport = http_transport
-        #: the JSON document a command is building; sinks may read earlier contributions.
-        self.run_output: dict[str, Any] = {}
-        #: scratch space for the progress listener (last state shown per request id).
-        self.progress_state: dict[str, Any] = {}
+        #: plugin-private state for this invocation, keyed by each plugin's own
+        #: :class:`StashKey` (pytest's ``Stash``).
+        self.stash = Stash()
         self._settings = settings
         self._pm: PluginManager | None = None
         self._http: httpx.Client | None = None

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from genmedia import errors, hookimpl
+from genmedia.context import StashKey
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
@@ -21,6 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover
         RunRequest,
         RunResult,
     )
+
+
+#: the progress listener's last (status, queue position) shown per request id.
+PROGRESS_SHOWN: StashKey[dict[str, tuple[str, int | None]]] = StashKey()
 
 
 @hookimpl(trylast=True)
@@ -55,10 +60,12 @@ def genmedia_coerce_argument(raw: str) -> str:
 
 
 @hookimpl(trylast=True)
-def genmedia_execute(request: RunRequest, provider: Provider, ctx: AppContext) -> RunResult:
+def genmedia_execute(
+    request: RunRequest, provider: Provider, handle: JobHandle | None, ctx: AppContext
+) -> RunResult:
     from genmedia.pipeline import execute
 
-    return execute(ctx, provider, request)
+    return execute(ctx, provider, request, handle)
 
 
 @hookimpl
@@ -83,9 +90,10 @@ def genmedia_job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext)
     from genmedia.output import esc, stderr_console
 
     console = stderr_console(ctx)
+    shown = ctx.stash.setdefault(PROGRESS_SHOWN, {})
     key = (status.status, status.queue_position)
-    if ctx.progress_state.get(handle.request_id) != key:
-        ctx.progress_state[handle.request_id] = key
+    if shown.get(handle.request_id) != key:
+        shown[handle.request_id] = key
         where = f" (position {status.queue_position})" if status.queue_position is not None else ""
         state = esc(status.status.lower().replace("_", " "))
         console.print(f"[cyan]{state}[/]{where}", markup=True)

@@ -64,10 +64,10 @@ def genmedia_register_commands(cli: click.Group) -> None:
     :param cli: the root :class:`click.Group`; call ``cli.add_command(...)``.
 
     Semantics: 1:N, every implementation is called once, on the first command lookup (so
-    ``genmedia --version`` loads no plugin). The core calls implementations in registration
-    order (core, built-ins, then entry points), each guarded (one that raises is a
-    warning), so a third-party plugin can replace a built-in command by adding one with
-    the same name. Return value ignored.
+    ``genmedia --version`` loads no plugin), in pluggy's order: entry points first, then
+    built-ins, the core last. While the hook runs, the first command added under a name
+    wins, so a third-party plugin replaces a built-in command by adding one with the same
+    name. Guarded: an implementation that raises becomes a warning. Return value ignored.
     """
 
 
@@ -264,18 +264,24 @@ def genmedia_prepare_request(
 
 
 @hookspec(firstresult=True)
-def genmedia_execute(request: RunRequest, provider: Provider, ctx: AppContext) -> RunResult | None:
-    """Run the job: submit, wait, fetch the result.
+def genmedia_execute(
+    request: RunRequest, provider: Provider, handle: JobHandle | None, ctx: AppContext
+) -> RunResult | None:
+    """Run the job: submit (unless ``handle`` names an existing job), wait, fetch the result.
 
+    :param handle: None for ``run``: submit ``request``. A :class:`JobHandle` for
+        ``status … --wait`` / ``--result`` (and sinks' options): follow that existing job
+        instead; ``request.options.wait`` is false when only the result is fetched.
     :returns: the :class:`RunResult`.
 
     Semantics: firstresult. The core's ``trylast`` implementation submits, calls
-    ``genmedia_job_submitted``, follows ``provider.watch`` (calling
+    ``genmedia_job_submitted`` (also when reattaching), follows ``provider.watch`` (calling
     ``genmedia_job_progress``), enforces ``--timeout``, handles Ctrl-C (printing the request
-    id and the resume command; cancelling with ``--cancel-on-interrupt``) and fetches the
-    result. Plugins add around-advice with ``@hookimpl(wrapper=True)`` (they must
-    ``yield``), e.g. timing or journalling; a ``tryfirst`` implementation may replace
-    execution entirely (a cache, a dry run).
+    id and the resume command; cancelling with ``--cancel-on-interrupt``), fetches the
+    result and calls ``genmedia_job_finished`` with how it ended. ``run`` and ``status``
+    both come through here, so they wait the same way. Plugins add around-advice with
+    ``@hookimpl(wrapper=True)`` (they must ``yield``), e.g. timing; a ``tryfirst``
+    implementation may replace execution entirely (a cache, a dry run).
     """
 
 
@@ -286,8 +292,38 @@ def genmedia_job_submitted(handle: JobHandle, request: RunRequest, ctx: AppConte
     Why a hook of its own: the journal must record a paid job the moment it exists, exactly
     once, even if the process is killed during the first status poll.
 
-    Semantics: 1:N notification; exceptions are caught by the core and shown as warnings so
-    a broken listener never loses the job. Also called by ``status`` when it reattaches.
+    Semantics: 1:N notification, guarded: an implementation that raises becomes a warning
+    (pluggy still calls the others, and wrappers see the call). Also called when
+    ``status`` reattaches to a job (``handle`` given to ``genmedia_execute``).
+    """
+
+
+@hookspec
+def genmedia_job_finished(
+    handle: JobHandle,
+    request: RunRequest,
+    outcome: str,
+    error: BaseException | None,
+    ctx: AppContext,
+) -> None:
+    """The wait for a job ended, one way or another.
+
+    :param handle: the job.
+    :param request: the request (for ``status`` a request rebuilt from the options).
+    :param outcome: ``"completed"`` (the result was fetched), ``"failed"`` (the model
+        failed), ``"cancelled"`` (cancelled on Ctrl-C or ``--timeout`` with
+        ``--cancel-on-interrupt``), ``"interrupted"`` (Ctrl-C; the job goes on),
+        ``"timeout"`` (``--timeout``; the job goes on) or ``"error"`` (another error,
+        e.g. the network, ended the wait; the job's fate is unknown).
+    :param error: the exception that ended the wait, None when completed. It is raised
+        after this hook, and becomes the command's error.
+
+    Why a hook: a journal (the built-in ``history``), a notifier or a batch runner must
+    learn every ending of ``run`` and ``status --wait`` alike, without wrapping execution
+    or watching error formatting.
+
+    Semantics: 1:N notification, guarded like ``genmedia_job_submitted``; called by the
+    core's ``genmedia_execute`` after the result was fetched and before any sink runs.
     """
 
 
@@ -299,7 +335,8 @@ def genmedia_job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext)
         reported before.
 
     Semantics: 1:N notification, called for every update including the final COMPLETED one.
-    The core's built-in listener renders progress on stderr. Exceptions are warnings.
+    The core's built-in listener renders progress on stderr. Guarded: an implementation
+    that raises becomes a warning.
     """
 
 
@@ -320,10 +357,11 @@ def genmedia_handle_result(
         ``"exit_code"`` to ask for a non-zero exit (e.g. 9 after a failed download); it is
         removed from the output.
 
-    Semantics: 1:N, but guarded: the core calls each implementation separately, in pluggy's
-    order, and a sink that raises becomes an entry in the output's ``sink_errors`` (and
-    exit code 1), so the result and request id are always printed. Sinks see earlier
-    sinks' contributions in ``ctx.run_output``. Order: ``tryfirst`` sinks; plain sinks
+    Semantics: 1:N, guarded: pluggy calls every sink, and one that raises becomes an entry
+    in the output's ``sink_errors`` (and exit code 1) while the others still run, so the
+    result and request id are always printed. A sink that saves media appends
+    :class:`SavedFile`/:class:`SaveFailure` objects to ``result.saved_files`` /
+    ``result.save_failures`` (the typed channel later sinks read). Order: ``tryfirst`` sinks; plain sinks
     from the most recently registered plugin back (third-party, then ``download``); then
     ``trylast`` sinks in registration order (``history``, then third-party ``trylast``
     sinks). Use ``trylast`` to see the files ``download`` saved.

@@ -1,8 +1,10 @@
-"""Run orchestration: resolve provider → schema → coerce → prepare → execute → sinks.
+"""Run orchestration, in the order a run flows:
 
-Commands call :func:`run` and :func:`finish`; the stages are hooks so plugins can add to or
-replace any of them. :func:`wait_for_result` is the waiting loop shared by ``run`` (through
-the core's ``genmedia_execute``) and ``status --wait``.
+:func:`run` → :func:`prepare` (provider, schema, typed and checked input) → the
+``genmedia_execute`` hook, whose core implementation is :func:`execute` (:func:`submit`,
+:func:`wait_for_result`, ``genmedia_job_finished``) → :func:`finish` (the output sinks).
+``status --wait``/``--result`` enter at ``genmedia_execute`` with an existing handle, so
+both commands wait the same way.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from typing import Any
 from genmedia import errors
 from genmedia.context import AppContext
 from genmedia.hookspecs import JSON_NULL
-from genmedia.plugins import call_guarded as notify
-from genmedia.plugins import plain_impls
+from genmedia.plugins import ImplFailure, split_failures
 from genmedia.redact import redact
 from genmedia.types import (
     JobHandle,
@@ -26,6 +27,92 @@ from genmedia.types import (
     RunRequest,
     RunResult,
 )
+
+
+def run(
+    ctx: AppContext,
+    request: RunRequest,
+    *,
+    options: Sequence[str] = (),
+    check_names: Collection[str] = (),
+) -> tuple[dict[str, Any], int, RunResult | None]:
+    """``genmedia run``: the JSON document to print, the exit code, and the finished run
+    (None for ``--dry-run`` and ``--async``)."""
+    provider, _schema = prepare(ctx, request, options=options, check_names=check_names)
+    if request.options.dry_run:
+        doc: dict[str, Any] = {
+            "status": "dry_run",
+            "endpoint_id": request.endpoint_id,
+            "provider": provider.name,
+            "input": request.input,
+        }
+        estimate = getattr(provider, "estimate", None)
+        if callable(estimate):
+            try:
+                doc["estimate"] = estimate(request)
+            except errors.GenmediaError as exc:
+                doc["estimate_error"] = exc.message
+        return doc, 0, None
+    if not request.options.wait:
+        ignored = [f"--{k.replace('_', '-')}" for k, v in request.extra.items() if v]
+        if ignored:
+            ctx.warn(
+                f"{', '.join(ignored)} ignored with --async: the result does not exist yet "
+                "(use genmedia status ENDPOINT REQUEST_ID with it later)"
+            )
+        handle = submit(ctx, provider, request)
+        try:
+            announce(ctx, handle, request)
+        except KeyboardInterrupt:
+            raise _stopped(
+                ctx, provider, handle, request, errors.Interrupted("Interrupted")
+            ) from None
+        return (
+            {
+                "status": "submitted",
+                "request_id": handle.request_id,
+                "endpoint_id": handle.endpoint_id,
+                "hint": f"Check status: {ctx.invocation} status {handle.endpoint_id} "
+                f"{handle.request_id}",
+            },
+            0,
+            None,
+        )
+    result = ctx.pm.hook.genmedia_execute(request=request, provider=provider, handle=None, ctx=ctx)
+    doc, code = finish(ctx, result, request.extra)
+    return doc, code, result
+
+
+def prepare(
+    ctx: AppContext,
+    request: RunRequest,
+    *,
+    options: Sequence[str] = (),
+    check_names: Collection[str] = (),
+) -> tuple[Provider, ModelSchema | None]:
+    """Everything before paying: provider, schema, typed and validated input.
+
+    ``check_names``: input names given as flags, checked for typos against the schema's
+    fields and ``options`` (the command's own options) before anything else.
+    """
+    provider = choose_provider(ctx, request)
+    if not request.options.dry_run:
+        # A run that will be paid for needs credentials: say so before any request.
+        require = getattr(provider, "require_credentials", None)
+        if callable(require):
+            require()
+    schema = load_schema(ctx, provider, request.endpoint_id)
+    check_input_names(request, schema, options, check_names)
+    coerce_inputs(ctx, request, schema)
+    ctx.pm.hook.genmedia_prepare_request(request=request, schema=schema, provider=provider, ctx=ctx)
+    return provider, schema
+
+
+def choose_provider(ctx: AppContext, request: RunRequest) -> Provider:
+    """``--provider NAME`` if given, else ``genmedia_resolve_provider``."""
+    if request.provider:
+        return ctx.provider(request.provider)
+    return ctx.resolve_provider(request.endpoint_id)
 
 
 def load_schema(ctx: AppContext, provider: Provider, endpoint_id: str) -> ModelSchema | None:
@@ -55,13 +142,6 @@ def load_schema(ctx: AppContext, provider: Provider, endpoint_id: str) -> ModelS
     return schema  # type: ignore[no-any-return]
 
 
-def _words(endpoint_id: str) -> str:
-    import re
-
-    words = [w for w in re.split(r"[/\-_.\s]+", endpoint_id) if w and w != "fal-ai"]
-    return " ".join(words) or endpoint_id
-
-
 def suggest_endpoints(provider: Provider, endpoint_id: str, limit: int = 5) -> list[str]:
     """The catalog ids closest to ``endpoint_id`` (searched by its words); [] on any error."""
     import difflib
@@ -80,6 +160,13 @@ def suggest_endpoints(provider: Provider, endpoint_id: str, limit: int = 5) -> l
     if not ids:
         return []
     return sorted(ids, key=lambda i: -difflib.SequenceMatcher(None, endpoint_id, i).ratio())[:limit]
+
+
+def _words(endpoint_id: str) -> str:
+    import re
+
+    words = [w for w in re.split(r"[/\-_.\s]+", endpoint_id) if w and w != "fal-ai"]
+    return " ".join(words) or endpoint_id
 
 
 def check_input_names(
@@ -143,72 +230,76 @@ def coerce_inputs(ctx: AppContext, request: RunRequest, schema: ModelSchema | No
             )
 
 
-def choose_provider(ctx: AppContext, request: RunRequest) -> Provider:
-    """``--provider NAME`` if given, else ``genmedia_resolve_provider``."""
-    if request.provider:
-        return ctx.provider(request.provider)
-    return ctx.resolve_provider(request.endpoint_id)
+def execute(
+    ctx: AppContext, provider: Provider, request: RunRequest, handle: JobHandle | None = None
+) -> RunResult:
+    """The core's ``genmedia_execute``: submit (unless ``handle`` names an existing job),
+    announce, wait (or only fetch, when ``request.options.wait`` is false), and tell
+    ``genmedia_job_finished`` how it ended."""
+    if handle is None:
+        handle = submit(ctx, provider, request)
+        reattached = False
+    else:
+        reattached = True
+    try:
+        try:
+            announce(ctx, handle, request, reattached=reattached)
+        except KeyboardInterrupt:
+            raise _stopped(
+                ctx, provider, handle, request, errors.Interrupted("Interrupted")
+            ) from None
+        if request.options.wait:
+            result = wait_for_result(ctx, provider, handle, request)
+        else:
+            result = fetch_result(provider, handle, request, [])
+    except BaseException as exc:
+        job_finished(ctx, handle, request, exc)
+        raise
+    job_finished(ctx, handle, request, None)
+    return result
 
 
-def prepare(
-    ctx: AppContext,
-    request: RunRequest,
-    *,
-    options: Sequence[str] = (),
-    check_names: Collection[str] = (),
-) -> tuple[Provider, ModelSchema | None]:
-    """Everything before paying: provider, schema, typed and validated input.
-
-    ``check_names``: input names given as flags, checked for typos against the schema's
-    fields and ``options`` (the command's own options) before anything else.
-    """
-    provider = choose_provider(ctx, request)
-    if not request.options.dry_run:
-        # A run that will be paid for needs credentials: say so before any request.
-        require = getattr(provider, "require_credentials", None)
-        if callable(require):
-            require()
-    schema = load_schema(ctx, provider, request.endpoint_id)
-    check_input_names(request, schema, options, check_names)
-    coerce_inputs(ctx, request, schema)
-    ctx.pm.hook.genmedia_prepare_request(request=request, schema=schema, provider=provider, ctx=ctx)
-    return provider, schema
+def submit(ctx: AppContext, provider: Provider, request: RunRequest) -> JobHandle:
+    """``provider.submit``; Ctrl-C during it says that a job may exist."""
+    try:
+        return provider.submit(request)
+    except KeyboardInterrupt:
+        raise errors.Interrupted(
+            f"Interrupted while submitting to {request.endpoint_id}: a job may exist",
+            {
+                "endpoint_id": request.endpoint_id,
+                "hint": "the submit request may have reached the host before Ctrl-C; check "
+                "your requests on the provider's dashboard before running again",
+            },
+        ) from None
 
 
-def announce_submitted(ctx: AppContext, handle: JobHandle) -> None:
+def announce(
+    ctx: AppContext, handle: JobHandle, request: RunRequest, *, reattached: bool = False
+) -> None:
     """The request id, the moment it exists: remembered for any later error (which then
     carries ``details.request_id`` and ``details.next``), streamed as a ``submitted``
-    event with ``--events`` in JSON mode, a line on stderr in pretty mode."""
+    event with ``--events`` in JSON mode, a line on stderr in pretty mode (not when
+    reattaching); then ``genmedia_job_submitted``."""
     ctx.current_job = handle
-    if ctx.json_mode:
+    if reattached:
+        pass  # the user named the job: nothing new to announce
+    elif ctx.json_mode:
         ctx.event(
             "submitted",
             endpoint_id=handle.endpoint_id,
             request_id=handle.request_id,
             next=resume_command(handle, ctx),
         )
-        return
-    from genmedia.output import esc, stderr_console
+    else:
+        from genmedia.output import esc, stderr_console
 
-    stderr_console(ctx).print(
-        f"[dim]submitted[/] {esc(handle.endpoint_id)} [bold]{esc(handle.request_id)}[/]",
-        markup=True,
-    )
-
-
-def resume_command(handle: JobHandle, ctx: AppContext | None = None) -> str:
-    """The command that reattaches to ``handle`` (with ``--sandbox`` for a sandbox job)."""
-    if ctx is None:
-        return f"genmedia status {handle.endpoint_id} {handle.request_id} --wait"
-    from genmedia.output import next_command
-
-    return next_command(ctx, handle)
-
-
-def _next_command(ctx: AppContext, job: Any, flag: str) -> str:
-    from genmedia.output import next_command
-
-    return next_command(ctx, job, flag)
+        stderr_console(ctx).print(
+            f"[dim]submitted[/] {esc(handle.endpoint_id)} [bold]{esc(handle.request_id)}[/]",
+            markup=True,
+        )
+    results = ctx.pm.hook.genmedia_job_submitted(handle=handle, request=request, ctx=ctx)
+    split_failures(ctx, "genmedia_job_submitted", results)
 
 
 def wait_for_result(
@@ -230,13 +321,10 @@ def wait_for_result(
             seen.update(e.key for e in fresh)
             logs.extend(fresh)
             last = status
-            notify(
-                ctx,
-                "genmedia_job_progress",
-                handle=handle,
-                status=_with_logs(status, fresh),
-                ctx=ctx,
+            results = ctx.pm.hook.genmedia_job_progress(
+                handle=handle, status=_with_logs(status, fresh), ctx=ctx
             )
+            split_failures(ctx, "genmedia_job_progress", results)
             if status.done:
                 break
             if deadline is not None and time.monotonic() >= deadline:
@@ -270,6 +358,13 @@ def wait_for_result(
                 "logs": logs[-10:],
             },
         )
+    return fetch_result(provider, handle, request, logs)
+
+
+def fetch_result(
+    provider: Provider, handle: JobHandle, request: RunRequest, logs: list[LogEntry]
+) -> RunResult:
+    """``provider.result``; its error names the job (and the last log lines)."""
     try:
         result = provider.result(handle)
     except errors.GenmediaError as exc:
@@ -312,80 +407,52 @@ def _stopped(
     return exc
 
 
-def execute(ctx: AppContext, provider: Provider, request: RunRequest) -> RunResult:
-    """The core's ``genmedia_execute``: submit, announce, wait, fetch."""
-    handle = submit(ctx, provider, request)
-    return wait_for_result(ctx, provider, handle, request)
+def job_finished(
+    ctx: AppContext, handle: JobHandle, request: RunRequest, error: BaseException | None
+) -> None:
+    """``genmedia_job_finished`` with the outcome :func:`outcome_of` the error."""
+    results = ctx.pm.hook.genmedia_job_finished(
+        handle=handle, request=request, outcome=outcome_of(error), error=error, ctx=ctx
+    )
+    split_failures(ctx, "genmedia_job_finished", results)
 
 
-def submit(ctx: AppContext, provider: Provider, request: RunRequest) -> JobHandle:
-    """Submit, then announce the job; from the moment a handle exists, Ctrl-C reports its
-    request id and the resume command (even during a slow journal write)."""
-    try:
-        handle = provider.submit(request)
-    except KeyboardInterrupt:
-        raise errors.Interrupted(
-            f"Interrupted while submitting to {request.endpoint_id}: a job may exist",
-            {
-                "endpoint_id": request.endpoint_id,
-                "hint": "the submit request may have reached the host before Ctrl-C; check "
-                "your requests on the provider's dashboard before running again",
-            },
-        ) from None
-    try:
-        announce_submitted(ctx, handle)
-        notify(ctx, "genmedia_job_submitted", handle=handle, request=request, ctx=ctx)
-    except KeyboardInterrupt:
-        raise _stopped(ctx, provider, handle, request, errors.Interrupted("Interrupted")) from None
-    return handle
+def outcome_of(error: BaseException | None) -> str:
+    """How a wait ended: completed, failed, cancelled, interrupted, timeout or error."""
+    if error is None:
+        return "completed"
+    details = getattr(error, "details", None)
+    details = details if isinstance(details, dict) else {}
+    if isinstance(error, (KeyboardInterrupt, errors.Interrupted, errors.TimeoutExpired)):
+        cancelled = "cancel" in details and "cancel_error" not in details
+        if cancelled and str(details.get("cancel") or "").upper() != "ALREADY_COMPLETED":
+            return "cancelled"
+        return "timeout" if isinstance(error, errors.TimeoutExpired) else "interrupted"
+    if isinstance(error, (errors.JobFailedError, errors.ValidationError)):
+        return "failed"
+    return "error"
 
 
-def run(
-    ctx: AppContext,
-    request: RunRequest,
-    *,
-    options: Sequence[str] = (),
-    check_names: Collection[str] = (),
-) -> tuple[dict[str, Any], int]:
-    """``genmedia run``: the JSON document to print and the exit code."""
-    provider, _schema = prepare(ctx, request, options=options, check_names=check_names)
-    if request.options.dry_run:
-        doc: dict[str, Any] = {
-            "status": "dry_run",
-            "endpoint_id": request.endpoint_id,
-            "provider": provider.name,
-            "input": request.input,
-        }
-        estimate = getattr(provider, "estimate", None)
-        if callable(estimate):
-            try:
-                doc["estimate"] = estimate(request)
-            except errors.GenmediaError as exc:
-                doc["estimate_error"] = exc.message
-        return doc, 0
-    if not request.options.wait:
-        ignored = [f"--{k.replace('_', '-')}" for k, v in request.extra.items() if v]
-        if ignored:
-            ctx.warn(
-                f"{', '.join(ignored)} ignored with --async: the result does not exist yet "
-                "(use genmedia status ENDPOINT REQUEST_ID with it later)"
-            )
-        handle = submit(ctx, provider, request)
-        return {
-            "status": "submitted",
-            "request_id": handle.request_id,
-            "endpoint_id": handle.endpoint_id,
-            "hint": f"Check status: {ctx.invocation} status {handle.endpoint_id} "
-            f"{handle.request_id}",
-        }, 0
-    result = ctx.pm.hook.genmedia_execute(request=request, provider=provider, ctx=ctx)
-    return finish(ctx, result, request.extra)
+def resume_command(handle: JobHandle, ctx: AppContext | None = None) -> str:
+    """The command that reattaches to ``handle`` (with ``--sandbox`` for a sandbox job)."""
+    if ctx is None:
+        return f"genmedia status {handle.endpoint_id} {handle.request_id} --wait"
+    from genmedia.output import next_command
+
+    return next_command(ctx, handle)
+
+
+def _next_command(ctx: AppContext, job: Any, flag: str) -> str:
+    from genmedia.output import next_command
+
+    return next_command(ctx, job, flag)
 
 
 def finish(
     ctx: AppContext, result: RunResult, options: Mapping[str, Any]
 ) -> tuple[dict[str, Any], int]:
-    """Build the output document and run every output sink, each guarded separately.
+    """Build the output document and run the output sinks (``genmedia_handle_result``,
+    guarded: a sink that raises is a ``sink_errors`` entry and exit code 1).
 
     Returns the document and the exit code sinks asked for (0 when all went well).
     """
@@ -395,28 +462,26 @@ def finish(
         "request_id": result.request_id,
         "result": result.result,
     }
-    ctx.run_output = doc
+    try:
+        results = ctx.pm.hook.genmedia_handle_result(result=result, options=dict(options), ctx=ctx)
+    except KeyboardInterrupt:
+        raise errors.Interrupted(
+            f"Interrupted: request {result.request_id} on {result.endpoint_id}",
+            {
+                "endpoint_id": result.endpoint_id,
+                "request_id": result.request_id,
+                "job": "completed; its result can be fetched again",
+                "resume": _next_command(ctx, result, "--result"),
+            },
+        ) from None
     sink_errors = []
     exit_code = 0
-    for impl in plain_impls(ctx.pm.hook.genmedia_handle_result):
-        kwargs = {"result": result, "options": dict(options), "ctx": ctx}
-        try:
-            contribution = impl.function(**{k: kwargs[k] for k in impl.argnames})
-        except KeyboardInterrupt:
-            raise errors.Interrupted(
-                f"Interrupted: request {result.request_id} on {result.endpoint_id}",
-                {
-                    "endpoint_id": result.endpoint_id,
-                    "request_id": result.request_id,
-                    "job": "completed; its result can be fetched again",
-                    "resume": _next_command(ctx, result, "--result"),
-                },
-            ) from None
-        except Exception as exc:  # one sink must not lose the run, --debug or not
-            error = redact(f"{type(exc).__name__}: {exc}")
-            failure = {"plugin": impl.plugin_name, "error": error}
+    for contribution in results:  # in pluggy's calling order
+        if isinstance(contribution, ImplFailure):  # one sink must not lose the run
+            error = redact(f"{type(contribution.error).__name__}: {contribution.error}")
+            failure = {"plugin": contribution.plugin, "error": error}
             if ctx.debug:
-                ctx.print_traceback(exc)
+                ctx.print_traceback(contribution.error)
                 if ctx.json_mode:
                     failure["traceback"] = ctx.tracebacks[-1]
             sink_errors.append(failure)

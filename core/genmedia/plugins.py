@@ -50,6 +50,21 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Hooks where one failing implementation must not stop the others: every implementation
+#: (not wrappers) is guarded when registered, so a call through ``pm.hook`` returns an
+#: :class:`ImplFailure` in place of the exception and the core reports it (a warning, or
+#: ``sink_errors`` for sinks). Wrappers and tracing see every call.
+GUARDED_HOOKS = frozenset(
+    {
+        "genmedia_register_commands",
+        "genmedia_job_submitted",
+        "genmedia_job_progress",
+        "genmedia_job_finished",
+        "genmedia_handle_result",
+    }
+)
+
+
 class PluginManager(pluggy.PluginManager):
     """pluggy's manager plus what ``genmedia plugins`` reports."""
 
@@ -60,6 +75,17 @@ class PluginManager(pluggy.PluginManager):
         self.blocked_names: set[str] = set()
         #: entry-point name -> (distribution, version) for third-party plugins.
         self.distributions: dict[str, tuple[str | None, str | None]] = {}
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        """pluggy's ``register``, then the implementations of :data:`GUARDED_HOOKS` are
+        wrapped so that one that raises returns an :class:`ImplFailure` instead."""
+        registered = super().register(plugin, name)
+        for caller in self.get_hookcallers(plugin) or ():
+            if caller.name in GUARDED_HOOKS:
+                for impl in caller.get_hookimpls():
+                    if impl.plugin is plugin and not (impl.hookwrapper or impl.wrapper):
+                        _guard(impl, caller.name)
+        return registered
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
         # Only ``genmedia_*`` names can be hook implementations; skipping the rest saves
@@ -189,27 +215,57 @@ def describe_plugins(pm: PluginManager) -> list[PluginInfo]:
     return rows
 
 
-def plain_impls(caller: Any) -> list[Any]:
-    """A hook's implementations in call order, wrappers left out."""
-    return [
-        impl
-        for impl in reversed(caller.get_hookimpls())
-        if not (impl.hookwrapper or getattr(impl, "wrapper", False))
-    ]
+class ImplFailure:
+    """What a guarded implementation returns instead of raising (see :data:`GUARDED_HOOKS`).
 
-
-def call_guarded(app: Any, hook: str, /, *, order: str = "call", **kwargs: Any) -> None:
-    """Call every implementation of a notification hook separately: one that raises is a
-    warning (and is re-raised only with ``--debug``), never the end of the command.
-
-    ``order="call"`` is pluggy's calling order; ``"registration"`` the reverse of it.
+    ``plugin`` is the plugin's name, ``hook`` the hook's, ``error`` the exception. It is an
+    ordinary element of the hook's result list, so wrappers and tracing see it too.
     """
-    caller = getattr(app.pm.hook, hook)
-    impls = plain_impls(caller)
-    for impl in reversed(impls) if order == "registration" else impls:
+
+    __slots__ = ("error", "hook", "plugin")
+
+    def __init__(self, plugin: str, hook: str, error: Exception) -> None:
+        self.plugin, self.hook, self.error = plugin, hook, error
+
+    def __repr__(self) -> str:
+        return f"ImplFailure({self.plugin!r}, {self.hook!r}, {self.error!r})"
+
+
+def _guard(impl: Any, hook: str) -> None:
+    """Make ``impl`` return an :class:`ImplFailure` instead of raising an ``Exception``
+    (``KeyboardInterrupt`` and other ``BaseException`` still propagate)."""
+    import functools
+
+    function = impl.function
+    if getattr(function, "__genmedia_guarded__", False):
+        return
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
-            impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
+            return function(*args, **kwargs)
         except Exception as exc:
-            if app.debug:
-                app.print_traceback(exc)
-            app.warn(f"plugin {impl.plugin_name!r} failed in {hook}: {exc}", once=False)
+            return ImplFailure(impl.plugin_name, hook, exc)
+
+    guarded.__genmedia_guarded__ = True  # type: ignore[attr-defined]
+    impl.function = guarded
+
+
+def split_failures(
+    app: Any, hook: str, results: Iterable[Any], *, warn: bool = True
+) -> tuple[list[Any], list[ImplFailure]]:
+    """A guarded hook's results without the :class:`ImplFailure` entries, and those.
+
+    With ``warn`` each failure is a warning (``plugin 'x' failed in <hook>: …``), with a
+    traceback under ``--debug``.
+    """
+    good: list[Any] = []
+    failed: list[ImplFailure] = []
+    for item in results or ():
+        (failed if isinstance(item, ImplFailure) else good).append(item)
+    for failure in failed:
+        if app.debug:
+            app.print_traceback(failure.error)
+        if warn:
+            app.warn(f"plugin {failure.plugin!r} failed in {hook}: {failure.error}", once=False)
+    return good, failed

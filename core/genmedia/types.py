@@ -288,6 +288,12 @@ class RunResult:
 
     ``status`` is upstream's lower-case ``completed``. ``input`` is the payload that was
     submitted (sinks such as provenance sidecars use it).
+
+    ``saved_files`` / ``save_failures`` are the typed channel between output sinks: a sink
+    that saves media (``download``, an S3 sink …) appends a :class:`SavedFile` or a
+    :class:`SaveFailure` per media reference; later sinks (``trylast``, e.g. the journal)
+    and the pretty view read them. They are not part of the JSON document: each sink
+    reports its own keys there (``download``: ``downloaded_files``/``download_failures``).
     """
 
     endpoint_id: str
@@ -299,6 +305,8 @@ class RunResult:
     input: JsonDict = attrs.field(factory=dict)
     metrics: JsonDict | None = None
     sandbox: bool = False
+    saved_files: list[SavedFile] = attrs.field(factory=list)
+    save_failures: list[SaveFailure] = attrs.field(factory=list)
 
     def media(self) -> list[MediaRef]:
         """Every media reference in ``result``, depth first in key order."""

@@ -125,9 +125,14 @@ def download_result(
             failures.append((index, job.outcome))
         if job.extra_failure is not None:
             failures.append((index, job.extra_failure))
-    out: dict[str, Any] = {"downloaded_files": [f for _, f in sorted(saved, key=_first)]}
-    if failures:
-        out["download_failures"] = [f for _, f in sorted(failures, key=_first)]
+    files = [f for _, f in sorted(saved, key=_first)]
+    failed = [f for _, f in sorted(failures, key=_first)]
+    # The typed channel for later sinks and the pretty view; the JSON keys are ours.
+    result.saved_files.extend(files)
+    result.save_failures.extend(failed)
+    out: dict[str, Any] = {"downloaded_files": files}
+    if failed:
+        out["download_failures"] = failed
         out["exit_code"] = errors.EXIT_DOWNLOAD
     return out
 

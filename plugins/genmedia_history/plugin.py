@@ -6,7 +6,7 @@ journal (sqlite3) and everything else load inside the hooks.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -16,7 +16,7 @@ from genmedia import hookimpl
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
     from genmedia.records import RunQuery, RunRecord
-    from genmedia.types import ErrorReport, JobHandle, JobStatus, Provider, RunRequest, RunResult
+    from genmedia.types import JobHandle, JobStatus, RunRequest, RunResult
 
 
 @hookimpl
@@ -69,20 +69,18 @@ def genmedia_job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext)
     recorder.job_progress(handle, status, ctx)
 
 
-@hookimpl(wrapper=True)
-def genmedia_execute(
-    request: RunRequest, provider: Provider, ctx: AppContext
-) -> Generator[None, RunResult | None, RunResult | None]:
+@hookimpl
+def genmedia_job_finished(
+    handle: JobHandle,
+    request: RunRequest,
+    outcome: str,
+    error: BaseException | None,
+    ctx: AppContext,
+) -> None:
     """Record how a wait ended when it did not end with a result (see journal states)."""
     from genmedia_history import recorder
 
-    try:
-        result = yield
-    except BaseException as exc:
-        recorder.execute_failed(request, exc, ctx)
-        raise
-    recorder.execute_done(request, ctx)
-    return result
+    recorder.job_finished(handle, request, outcome, error, ctx)
 
 
 @hookimpl(trylast=True)
@@ -94,21 +92,6 @@ def genmedia_handle_result(
 
     recorder.handle_result(result, ctx)
     return None
-
-
-@hookimpl(wrapper=True)
-def genmedia_format_error(
-    error: BaseException, ctx: AppContext
-) -> Generator[None, ErrorReport | None, ErrorReport | None]:
-    """Observe the error that ended a command: ``status … --wait`` does not go through
-    ``genmedia_execute``, so a failed or interrupted reattach is recorded here."""
-    from genmedia_history import recorder
-
-    try:
-        recorder.command_failed(error, ctx)
-    except Exception:
-        pass
-    return (yield)
 
 
 @hookimpl

@@ -2,7 +2,7 @@
 
 Every write goes through :func:`_write`: a journal that is locked, read-only, corrupt or
 from a newer genmedia becomes one warning on stderr and the run carries on. State is kept
-per :class:`~genmedia.context.AppContext` (one per invocation), never per process, so
+in ``ctx.stash`` (one :class:`~genmedia.context.AppContext` per invocation), never per process, so
 in-process invocations (tests, embedders) do not share it.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from genmedia.context import StashKey
 from genmedia_history.journal import Journal, JournalError
 from genmedia_history.records import file_record
 
@@ -41,20 +41,14 @@ class State:
     dead: bool = False
     #: last (status, error) recorded per request id, so polls do not rewrite the row.
     seen: dict[str, tuple[str, str | None]] = attrs.field(factory=dict)
-    #: id(request) -> handle of the job an execute call submitted.
-    active: dict[int, JobHandle] = attrs.field(factory=dict)
-    #: request ids whose failure is already recorded (by the execute wrapper).
-    failures: set[str] = attrs.field(factory=set)
 
 
-_STATES: weakref.WeakKeyDictionary[Any, State] = weakref.WeakKeyDictionary()
+STATE: StashKey[State] = StashKey()
 
 
 def state(ctx: AppContext) -> State:
-    found = _STATES.get(ctx)
-    if found is None:
-        found = _STATES[ctx] = State()
-    return found
+    """This invocation's journal state, kept in ``ctx.stash``."""
+    return ctx.stash.setdefault(STATE, State())
 
 
 def _truthy(value: str | None) -> bool:
@@ -125,8 +119,6 @@ def _write(ctx: AppContext, action: Callable[[Journal], T]) -> T | None:
 
 
 def job_submitted(handle: JobHandle, request: RunRequest, ctx: AppContext) -> None:
-    st = state(ctx)
-    st.active[id(request)] = handle
     if not recording(ctx):
         return
     _record_handle(ctx, handle, request=request)
@@ -222,71 +214,28 @@ def job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext) -> None:
     _write(ctx, update)
 
 
-def failure_state(exc: BaseException) -> tuple[str, str, str | None]:
-    """(status, error, error_type) for an exception that ended the wait."""
-    from genmedia import errors
-
-    details = getattr(exc, "details", None)
-    details = details if isinstance(details, dict) else {}
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    error_type = details.get("error_type") or type(exc).__name__
-    if isinstance(exc, (KeyboardInterrupt, errors.Interrupted)):
-        status = "interrupted"
-    elif isinstance(exc, errors.TimeoutExpired):
-        status = "timeout"
-    elif isinstance(exc, (errors.JobFailedError, errors.ValidationError)):
-        status = "failed"
-    else:
-        status = "error"
-    if status in ("interrupted", "timeout") and "cancel" in details:
-        answer = str(details.get("cancel") or "").upper()
-        if answer not in ("ALREADY_COMPLETED",) and "cancel_error" not in details:
-            status = "cancelled"
-    return status, message, error_type
-
-
-def execute_failed(request: RunRequest, exc: BaseException, ctx: AppContext) -> None:
-    st = state(ctx)
-    handle = st.active.pop(id(request), None)
-    if handle is None or not recording(ctx):
-        return  # nothing was submitted: nothing was paid, nothing to find again
-    st.failures.add(handle.request_id)
-    status, message, error_type = failure_state(exc)
-
-    def update(j: Journal) -> bool:
-        changes = {"status": status, "error": message, "error_type": error_type}
-        return _update_or_record(j, ctx, handle, changes, input=request.input)
-
-    _write(ctx, update)
-
-
-def command_failed(error: BaseException, ctx: AppContext) -> None:
-    """An error ended a command: if it names a journalled job that the execute wrapper did
-    not see (``status … --wait``/``--result``), record how that wait ended."""
+def job_finished(
+    handle: JobHandle,
+    request: RunRequest,
+    outcome: str,
+    error: BaseException | None,
+    ctx: AppContext,
+) -> None:
+    """A wait ended without a result: the row says how (a completed job is recorded with
+    its result and files by :func:`handle_result`, after the sinks)."""
+    if error is None or not recording(ctx):
+        return
     details = getattr(error, "details", None)
-    request_id = details.get("request_id") if isinstance(details, dict) else None
-    st = state(ctx)
-    if not isinstance(request_id, str) or request_id in st.failures or not recording(ctx):
-        return
-    st.failures.add(request_id)
-    journal = journal_for(ctx)
-    if not journal.exists:
-        return
-    status, message, error_type = failure_state(error)
+    details = details if isinstance(details, dict) else {}
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    error_type = details.get("error_type") or type(error).__name__
+    input = request.input or None
 
     def update(j: Journal) -> bool:
-        job = j.get(request_id)
-        if job is None or job.request_id != request_id:
-            return False
-        return j.update_status(
-            job.provider, request_id, status=status, error=message, error_type=error_type
-        )
+        changes = {"status": outcome, "error": message, "error_type": error_type}
+        return _update_or_record(j, ctx, handle, changes, input=input)
 
     _write(ctx, update)
-
-
-def execute_done(request: RunRequest, ctx: AppContext) -> None:
-    state(ctx).active.pop(id(request), None)
 
 
 def handle_result(result: RunResult, ctx: AppContext) -> None:
@@ -294,13 +243,8 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
         return
     from genmedia.serialization import unstructure
 
-    output = ctx.run_output or {}
-    # download's keys, and ``saved_files``/``save_failures`` of other sinks (genmedia-s3);
-    # the architecture issue replaces both with one typed channel
-    saved = [*(output.get("downloaded_files") or ()), *(output.get("saved_files") or ())]
-    failed = [*(output.get("download_failures") or ()), *(output.get("save_failures") or ())]
-    files = [file_record(unstructure(f)) for f in saved]
-    failures = [unstructure(f) for f in failed] or None
+    files = [file_record(unstructure(f)) for f in result.saved_files]
+    failures = [unstructure(f) for f in result.save_failures] or None
     handle = result.handle
 
     def complete(j: Journal) -> bool:

@@ -302,3 +302,104 @@ def test_hook_genmedia_format_error():
     assert plain.exit_code == 4
     assert plain.error["error"] == "Model not found: example/missing"
     assert plain.error["details"]["suggestions"] == ["example/echo"]
+
+
+def test_hook_genmedia_job_finished():
+    seen = []
+
+    class Listener:
+        @hookimpl
+        def genmedia_job_finished(self, handle, request, outcome, error):
+            seen.append((outcome, handle.request_id, type(error).__name__ if error else None))
+
+    class Broken:
+        @hookimpl
+        def genmedia_job_finished(self):
+            raise OSError("disk full")
+
+    done = run(["run", "example/echo", "--prompt", "hi"], Listener(), Broken())
+    assert done.exit_code == 0
+    assert seen == [("completed", done.json["request_id"], None)]
+    assert any("failed in genmedia_job_finished: disk full" in w for w in done.json["warnings"])
+
+    # status --result goes through the same path: an unknown job ends with an error
+    seen.clear()
+    missing = run(["status", "example/echo", "no-such-id", "--result"], Listener())
+    assert missing.exit_code == 4
+    assert seen == [("error", "no-such-id", "NotFoundError")]
+
+    class CtrlC:
+        @hookimpl
+        def genmedia_job_progress(self, status):
+            if status.status == "IN_PROGRESS":
+                raise KeyboardInterrupt
+
+    seen.clear()
+    stopped = run(["run", "example/echo", "--prompt", "hi"], Listener(), CtrlC())
+    assert stopped.exit_code == 130
+    assert [s[0] for s in seen] == ["interrupted"]
+    assert stopped.error["details"]["request_id"] == seen[0][1]
+
+
+def test_wrappers_see_every_guarded_hook():
+    """The guarded hooks are called through pluggy: a wrapper on each is honoured and sees
+    a failing implementation's ImplFailure, while the other implementations still run."""
+    from genmedia.plugins import ImplFailure
+
+    guarded = [
+        "genmedia_register_commands",
+        "genmedia_job_submitted",
+        "genmedia_job_progress",
+        "genmedia_job_finished",
+        "genmedia_handle_result",
+    ]
+    wrapped: dict[str, list[Any]] = {name: [] for name in guarded}
+    plain: list[str] = []
+
+    def wrapper(name: str) -> Any:
+        def impl(self):  # a hook wrapper takes only what it needs
+            results = yield
+            wrapped[name].append(results)
+            return results
+
+        impl.__name__ = name
+        return hookimpl(wrapper=True)(impl)
+
+    def broken(name: str) -> Any:
+        def impl(self):
+            raise RuntimeError(f"broken {name}")
+
+        impl.__name__ = name
+        return hookimpl(impl)
+
+    def works(name: str) -> Any:
+        def impl(self):
+            plain.append(name)
+
+        impl.__name__ = name
+        return hookimpl(trylast=True)(impl)
+
+    Wrappers = type("Wrappers", (), {name: wrapper(name) for name in guarded})
+    Broken = type("Broken", (), {name: broken(name) for name in guarded})
+    Works = type("Works", (), {name: works(name) for name in guarded})
+    result = run(["run", "example/echo", "--prompt", "hi"], Works(), Broken(), Wrappers())
+    assert result.exit_code == 1  # the broken sink
+    assert result.json["result"]["echo"] == {"prompt": "hi"}
+    for name in guarded:
+        assert wrapped[name], f"the wrapper of {name} was not called"
+        failures = [r for call in wrapped[name] for r in call if isinstance(r, ImplFailure)]
+        assert failures and all(f.hook == name for f in failures), name
+        assert str(failures[0].error) == f"broken {name}"
+        assert name in plain, f"{name}: the implementation after the broken one did not run"
+    assert result.json["sink_errors"][0]["error"] == "RuntimeError: broken genmedia_handle_result"
+
+
+def test_a_third_party_command_replaces_a_core_one():
+    class P:
+        @hookimpl
+        def genmedia_register_commands(self, cli):
+            @cli.command("version")
+            def version():
+                click.echo(json.dumps({"mine": True}))
+
+    assert run(["version"], P()).json == {"mine": True}

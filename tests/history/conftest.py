@@ -146,7 +146,8 @@ class FakePlugin:
                     content_type="image/png",
                 )
             )
-        return {"downloaded_files": saved}
+        result.saved_files.extend(saved)  # the typed channel the journal reads
+        return None
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ COMMANDS = (
 )
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def genmedia_register_commands(cli: click.Group) -> None:
     from genmedia.cli import LazyCommand
 

@@ -18,7 +18,7 @@ RUN_TAIL = "genmedia.run.tail"
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia.types import JobHandle
+    from genmedia.types import JobHandle, RunResult
 
 
 def plugin_options(command_name: str) -> list[click.Parameter]:
@@ -292,18 +292,23 @@ def _run(**params: Any) -> None:
     options = [o for p in ctx.command.params if isinstance(p, click.Option) for o in p.opts]
     flagged = {name for name, _ in parse_model_args(model_args)}
     try:
-        doc, code = pipeline.run(app, request, options=options, check_names=flagged)
+        doc, code, result = pipeline.run(app, request, options=options, check_names=flagged)
     except errors.GenmediaError as exc:
         if route is not None:
             exc.add_details(routed=route)
         raise
     if route is not None:
         doc = {**dict(list(doc.items())[:4]), "routed": route, **doc}
-    emit(app, doc, pretty=render_run)
+    emit(app, doc, pretty=run_renderer(result))
     ctx.exit(code)
 
 
-def render_run(doc: dict[str, Any], console: Any) -> None:
+def run_renderer(result: RunResult | None) -> Any:
+    """The pretty view of a run document, with the files the sinks saved for ``result``."""
+    return lambda doc, console: render_run(doc, console, result)
+
+
+def render_run(doc: dict[str, Any], console: Any, run: RunResult | None = None) -> None:
     from genmedia.types import iter_media
 
     status = doc.get("status")
@@ -318,14 +323,14 @@ def render_run(doc: dict[str, Any], console: Any) -> None:
         render_mapping({k: v for k, v in doc.items() if k != "status"}, console)
         return
     saved: dict[str, list[str]] = {}
-    for f in [*(doc.get("downloaded_files") or ()), *(doc.get("saved_files") or ())]:
-        saved.setdefault(f["url"], []).append(f["path"])
+    for f in run.saved_files if run is not None else ():
+        saved.setdefault(f.url, []).append(f.path)
     for ref in iter_media(doc.get("result")):
         where = ", ".join(saved.get(ref.url) or ())
         console.print(f"  {ref.json_path}: {where or ref.url}")
-    for failure in [*(doc.get("download_failures") or ()), *(doc.get("save_failures") or ())]:
+    for failure in run.save_failures if run is not None else ():
         console.print(
-            f"  [red]failed[/] {esc(failure['json_path'])}: {esc(failure['error'])}", markup=True
+            f"  [red]failed[/] {esc(failure.json_path)}: {esc(failure.error)}", markup=True
         )
     extra = {k: v for k, v in (doc.get("result") or {}).items() if not isinstance(v, (dict, list))}
     for key, value in extra.items():
@@ -420,37 +425,29 @@ def _status(**params: Any) -> None:
     app.current_job = handle  # any error from here on names the job and the next command
     provider = app.provider(handle.provider)
     from genmedia import pipeline
-    from genmedia.plugins import call_guarded
 
     if params["cancel"]:
         answer = provider.cancel(handle)
         emit(app, {"status": "cancelled", "request_id": handle.request_id, "host_status": answer})
         return
     if params["wait"] or params["result"] or wants_output:
+        # The same path as ``run``: genmedia_execute with the existing handle (waiting
+        # with --wait, else only fetching the result).
         request = RunRequest(
             endpoint_id=handle.endpoint_id,
             provider=handle.provider,
             options=RunOptions(
-                timeout=params["timeout"], cancel_on_interrupt=params["cancel_on_interrupt"]
+                wait=bool(params["wait"]),
+                timeout=params["timeout"],
+                cancel_on_interrupt=params["cancel_on_interrupt"],
             ),
             extra=extra,
         )
-        if params["wait"]:
-            try:
-                call_guarded(app, "genmedia_job_submitted", handle=handle, request=request, ctx=app)
-            except KeyboardInterrupt:
-                raise errors.Interrupted(
-                    f"Interrupted: request {handle.request_id} on {handle.endpoint_id}",
-                    {
-                        "request_id": handle.request_id,
-                        "resume": pipeline.resume_command(handle, app),
-                    },
-                ) from None
-            result = pipeline.wait_for_result(app, provider, handle, request)
-        else:
-            result = provider.result(handle)
+        result = app.pm.hook.genmedia_execute(
+            request=request, provider=provider, handle=handle, ctx=app
+        )
         run_doc, code = pipeline.finish(app, result, extra)
-        emit(app, run_doc, pretty=render_run)
+        emit(app, run_doc, pretty=run_renderer(result))
         ctx.exit(code)
     status = provider.status(handle, logs=True)
     doc: dict[str, Any] = {"status": status.status, "request_id": status.request_id}

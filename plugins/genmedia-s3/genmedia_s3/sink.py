@@ -5,8 +5,8 @@ copied one after another (each copy overlaps reading and uploading, so memory st
 part buffers whatever the run). It returns the sink's contribution to the run's output:
 
 * ``saved_files``: :class:`S3SavedFile` entries (the core's :class:`SavedFile` with
-  ``path`` an ``s3://bucket/key`` URI), appended to any ``saved_files`` an earlier sink
-  contributed — the shape of the typed "saved files" channel the core is getting;
+  ``path`` an ``s3://bucket/key`` URI), also appended to the core's typed channel
+  ``result.saved_files`` that later sinks (the journal) and the pretty view read;
 * ``save_failures``: :class:`S3SaveFailure` entries, and ``exit_code`` 9 (3 when S3
   refused the credentials).
 
@@ -131,22 +131,19 @@ def save_result(ctx: AppContext, result: RunResult, options: Mapping[str, Any]) 
                         S3SaveFailure(rest.url, rest.json_path, problem.message, None, problem.code)
                     )
                 break
-    return publish(ctx, saved, failures, exit_code)
+    return publish(result, saved, failures, exit_code)
 
 
 def publish(
-    ctx: AppContext, saved: list[SavedFile], failures: list[SaveFailure], exit_code: int
+    result: RunResult, saved: list[SavedFile], failures: list[SaveFailure], exit_code: int
 ) -> dict[str, Any]:
-    """The contribution: appended to what earlier sinks put in ``saved_files`` and
-    ``save_failures`` (sinks see earlier contributions in ``ctx.run_output``).
-
-    When the core gets its typed saved-files channel, this function appends to it instead;
-    nothing else in the plugin changes.
-    """
-    earlier = ctx.run_output or {}
-    out: dict[str, Any] = {"saved_files": [*(earlier.get("saved_files") or ()), *saved]}
+    """Append to the core's typed channel (``result.saved_files``/``save_failures``) and
+    report this sink's own entries under its JSON keys."""
+    result.saved_files.extend(saved)
+    result.save_failures.extend(failures)
+    out: dict[str, Any] = {"saved_files": list(saved)}
     if failures:
-        out["save_failures"] = [*(earlier.get("save_failures") or ()), *failures]
+        out["save_failures"] = list(failures)
         out["exit_code"] = exit_code or errors.EXIT_DOWNLOAD
     return out
 

@@ -4,7 +4,7 @@ A complete third-party output sink in two hooks:
 
 * ``genmedia_add_options`` adds ``--example-manifest PATH`` to ``run`` and ``status``;
 * ``genmedia_handle_result`` (``trylast``, so it runs after the built-in ``download``
-  sink) reads the saved files from ``ctx.run_output["downloaded_files"]`` and writes a
+  sink) reads the saved files from ``result.saved_files`` (the typed channel) and writes a
   JSON manifest to PATH, then contributes ``{"example_manifest": {...}}`` to the output.
 
 Setting ``GENMEDIA_EXAMPLE_SINK_FAIL=1`` makes it raise, to show that a failing sink
@@ -52,9 +52,8 @@ def genmedia_handle_result(
         return None
     if os.environ.get(FAIL_ENV, "").strip().lower() in ("1", "true", "yes"):
         raise RuntimeError(f"example sink failure requested by {FAIL_ENV}")
-    # What earlier sinks contributed: the download sink's SavedFile objects (or dicts).
-    saved = ctx.run_output.get("downloaded_files") or []
-    files = [_plain(f) for f in saved]
+    # What earlier sinks saved (e.g. --download): SavedFile / SaveFailure objects.
+    files = [_plain(f) for f in result.saved_files]
     manifest = {
         "endpoint_id": result.endpoint_id,
         "request_id": result.request_id,
@@ -62,7 +61,7 @@ def genmedia_handle_result(
             {k: f.get(k) for k in ("path", "size_bytes", "sha256", "content_type", "json_path")}
             for f in files
         ],
-        "failures": [_plain(f) for f in ctx.run_output.get("download_failures") or []],
+        "failures": [_plain(f) for f in result.save_failures],
     }
     path = os.path.abspath(target)
     os.makedirs(os.path.dirname(path), exist_ok=True)

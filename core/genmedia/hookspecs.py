@@ -361,10 +361,10 @@ def genmedia_handle_result(
     in the output's ``sink_errors`` (and exit code 1) while the others still run, so the
     result and request id are always printed. A sink that saves media appends
     :class:`SavedFile`/:class:`SaveFailure` objects to ``result.saved_files`` /
-    ``result.save_failures`` (the typed channel later sinks read). Order: ``tryfirst`` sinks; plain sinks
-    from the most recently registered plugin back (third-party, then ``download``); then
-    ``trylast`` sinks in registration order (``history``, then third-party ``trylast``
-    sinks). Use ``trylast`` to see the files ``download`` saved.
+    ``result.save_failures`` (the typed channel later sinks read). Order: ``tryfirst``
+    sinks; plain sinks from the most recently registered plugin back (third-party, then
+    ``download``); then ``trylast`` sinks in registration order (``history``, then
+    third-party ``trylast`` sinks). Use ``trylast`` to see the files ``download`` saved.
     """
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from genmedia.config import Settings
     from genmedia.plugins import PluginManager
-    from genmedia.types import Provider
+    from genmedia.provider import Provider
 
 
 T = TypeVar("T")
@@ -272,7 +272,18 @@ class AppContext:
 
             def register(provider: Provider) -> None:
                 # Implementations run in pluggy's order (third-party before built-ins),
-                # so the first registration of a name wins: a plugin can replace fal.
+                # so the first registration of a name wins: a plugin can replace a
+                # built-in provider by using its name.
+                from genmedia.provider import missing_members
+
+                missing = missing_members(provider)
+                if missing:
+                    self.warn(
+                        f"provider {getattr(provider, 'name', provider)!r} was skipped: it "
+                        f"lacks {', '.join(missing)} (subclass genmedia.provider.BaseProvider "
+                        "for the documented defaults)"
+                    )
+                    return
                 found.setdefault(provider.name, provider)
 
             self.pm.hook.genmedia_register_providers(register=register, ctx=self)
@@ -288,15 +299,17 @@ class AppContext:
             ) from None
 
     def default_provider(self, name: str | None = None) -> Provider:
-        """``name``, else the config's ``default_provider``, else ``fal``, else the first."""
+        """``name``, else the config's ``default_provider``, else the registered catch-all
+        provider (``catch_all = True``), else the first one registered."""
         if name:
             return self.provider(name)
-        preferred = self.settings.file_values.get("default_provider") or "fal"
-        if preferred in self.providers:
-            return self.providers[preferred]
+        preferred = self.settings.file_values.get("default_provider")
+        if preferred:
+            return self.provider(str(preferred))
         if not self.providers:
             raise UsageError("No provider is installed", {"hint": "genmedia plugins"})
-        return next(iter(self.providers.values()))
+        catch_all = [p for p in self.providers.values() if p.catch_all]
+        return (catch_all or list(self.providers.values()))[0]
 
     def resolve_provider(self, endpoint_id: str) -> Provider:
         providers: Mapping[str, Provider] = self.providers

@@ -13,12 +13,12 @@ from genmedia.context import StashKey
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
+    from genmedia.provider import Provider
     from genmedia.types import (
         ErrorReport,
         JobHandle,
         JobStatus,
         ModelSchema,
-        Provider,
         RunRequest,
         RunResult,
     )
@@ -42,7 +42,7 @@ def genmedia_resolve_provider(
             {"endpoint_id": endpoint_id, "providers": sorted(providers)},
         )
     # Specific providers first, catch-alls (``catch_all = True``, e.g. fal) last.
-    ordered = sorted(providers.values(), key=lambda p: bool(getattr(p, "catch_all", False)))
+    ordered = sorted(providers.values(), key=lambda p: bool(p.catch_all))
     for provider in ordered:
         if provider.claims(endpoint_id):
             return provider

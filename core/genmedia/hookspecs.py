@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from genmedia.config import Settings
     from genmedia.configkeys import ConfigKey
     from genmedia.context import AppContext
+    from genmedia.provider import Provider
     from genmedia.records import RunQuery, RunRecord
     from genmedia.types import (
         ErrorReport,
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
         JobHandle,
         JobStatus,
         ModelSchema,
-        Provider,
         Route,
         RunRequest,
         RunResult,

@@ -17,13 +17,13 @@ from genmedia import errors
 from genmedia.context import AppContext
 from genmedia.hookspecs import JSON_NULL
 from genmedia.plugins import ImplFailure, split_failures
+from genmedia.provider import Provider
 from genmedia.redact import redact
 from genmedia.types import (
     JobHandle,
     JobStatus,
     LogEntry,
     ModelSchema,
-    Provider,
     RunRequest,
     RunResult,
 )
@@ -46,12 +46,13 @@ def run(
             "provider": provider.name,
             "input": request.input,
         }
-        estimate = getattr(provider, "estimate", None)
-        if callable(estimate):
-            try:
-                doc["estimate"] = estimate(request)
-            except errors.GenmediaError as exc:
-                doc["estimate_error"] = exc.message
+        try:
+            estimate = provider.estimate(request)
+        except errors.GenmediaError as exc:
+            doc["estimate_error"] = exc.message
+        else:
+            if estimate is not None:
+                doc["estimate"] = estimate
         return doc, 0, None
     if not request.options.wait:
         ignored = [f"--{k.replace('_', '-')}" for k, v in request.extra.items() if v]
@@ -98,9 +99,7 @@ def prepare(
     provider = choose_provider(ctx, request)
     if not request.options.dry_run:
         # A run that will be paid for needs credentials: say so before any request.
-        require = getattr(provider, "require_credentials", None)
-        if callable(require):
-            require()
+        provider.require_credentials()
     schema = load_schema(ctx, provider, request.endpoint_id)
     check_input_names(request, schema, options, check_names)
     coerce_inputs(ctx, request, schema)
@@ -148,11 +147,8 @@ def suggest_endpoints(provider: Provider, endpoint_id: str, limit: int = 5) -> l
 
     from genmedia.types import ModelQuery
 
-    search = getattr(provider, "search", None)
-    if not callable(search):
-        return []
     try:
-        page = search(ModelQuery(query=_words(endpoint_id), status=None, limit=50))
+        page = provider.search(ModelQuery(query=_words(endpoint_id), status=None, limit=50))
     except Exception:
         return []
     ids = [m.endpoint_id for m in page.models if m.endpoint_id]

@@ -11,15 +11,14 @@ Plugins may add their own attrs classes; anything a sink returns from
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 
 JsonDict = dict[str, Any]
 
-#: Queue states as fal reports them. There is no FAILED state: a failed job is COMPLETED
+#: Terminal queue states. There is no FAILED state: a failed job is COMPLETED
 #: with an ``error`` (see docs/output.md).
-QueueState = Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
 TERMINAL_STATES = frozenset({"COMPLETED"})
 
 
@@ -325,14 +324,6 @@ class UploadedFile:
 
 
 @attrs.frozen
-class Price:
-    endpoint_id: str
-    unit_price: float
-    unit: str
-    currency: str
-
-
-@attrs.frozen
 class ErrorReport:
     """What the user sees when something fails: upstream's ``{"error", "details"}`` object.
 
@@ -342,59 +333,6 @@ class ErrorReport:
     error: str
     details: Any = None
     exit_code: int = 1
-
-
-# --------------------------------------------------------------------------- providers
-
-
-ProgressCallback = Any  # Callable[[int, int | None], None]: bytes done, total
-
-
-@runtime_checkable
-class Provider(Protocol):
-    """A model host. Providers are handed to the core by ``genmedia_register_providers``.
-
-    Methods are synchronous; they raise :class:`genmedia.errors.GenmediaError` subclasses
-    for expected failures. ``ctx`` is the :class:`genmedia.context.AppContext`.
-    """
-
-    name: str
-    #: endpoint prefixes this provider owns, e.g. ``("fal",)`` claims ``fal:owner/app``.
-    schemes: tuple[str, ...]
-    # Optional attribute ``catch_all: bool``: a provider that claims every endpoint (fal)
-    # sets it so that more specific providers are asked first.
-    # Optional methods: ``require_credentials()`` raises AuthError before a run that would
-    # be paid for when no key is set (called before the schema fetch), and
-    # ``estimate(request)`` returns a price estimate for ``--dry-run``.
-
-    def claims(self, endpoint_id: str) -> bool:
-        """Whether this provider serves ``endpoint_id`` when no scheme or flag chose one."""
-
-    def search(self, query: ModelQuery) -> ModelPage: ...
-
-    def schema(self, endpoint_id: str) -> ModelSchema: ...
-
-    def upload(self, source: str, *, progress: ProgressCallback | None = None) -> UploadedFile:
-        """Put a local file (or an http(s) URL's content) on the provider's storage."""
-
-    def submit(self, request: RunRequest) -> JobHandle: ...
-
-    def status(self, handle: JobHandle, *, logs: bool = True) -> JobStatus: ...
-
-    def watch(
-        self, handle: JobHandle, *, logs: bool = True, deadline: float | None = None
-    ) -> Iterator[JobStatus]:
-        """Yield status updates until the job is COMPLETED (stream or poll, the provider's
-        choice). Must return control at least every second so the core can enforce
-        ``deadline`` (a ``time.monotonic()`` value) and notice Ctrl-C."""
-
-    def result(self, handle: JobHandle) -> RunResult: ...
-
-    def cancel(self, handle: JobHandle) -> str:
-        """Ask the host to cancel; returns the host's answer (e.g. CANCELLATION_REQUESTED)."""
-
-    def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
-        """Rebuild a handle from an id (``genmedia status ENDPOINT REQUEST_ID``)."""
 
 
 def iter_media(value: Any, path: str = "") -> Iterator[MediaRef]:
@@ -456,3 +394,12 @@ class PluginInfo:
     version: str | None = None
     distribution: str | None = None
     error: str | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # The provider contract lives in genmedia.provider; these names stay importable here.
+    if name in ("Provider", "BaseProvider", "ProgressCallback"):
+        from genmedia import provider
+
+        return getattr(provider, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
 
     from genmedia.context import AppContext
-    from genmedia.types import ErrorReport, Provider
+    from genmedia.provider import Provider
+    from genmedia.types import ErrorReport
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from genmedia.provider import BaseProvider
 from genmedia.types import (
     JobHandle,
     JobStatus,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @attrs.define(eq=False)
-class FalProvider:
+class FalProvider(BaseProvider):
     ctx: AppContext = attrs.field(repr=False)
     name: str = "fal"
     schemes: tuple[str, ...] = ("fal",)

@@ -12,7 +12,8 @@ from genmedia import hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia.types import FieldSchema, ModelSchema, Provider, RunRequest
+    from genmedia.provider import Provider
+    from genmedia.types import FieldSchema, ModelSchema, RunRequest
 
 
 @hookimpl

@@ -22,7 +22,8 @@ from genmedia_inputs.validate import Issue, message_for, validate_input
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia.types import FieldSchema, ModelSchema, Provider, RunRequest
+    from genmedia.provider import Provider
+    from genmedia.types import FieldSchema, ModelSchema, RunRequest
 
 URL_PREFIXES = ("http://", "https://", "data:")
 

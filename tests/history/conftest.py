@@ -20,6 +20,7 @@ import pytest
 
 from genmedia import errors, hookimpl
 from genmedia import plugins as plugins_module
+from genmedia.provider import BaseProvider
 from genmedia.types import (
     JobHandle,
     JobStatus,
@@ -35,7 +36,7 @@ from genmedia.types import (
 
 
 @attrs.define
-class FakeProvider:
+class FakeProvider(BaseProvider):
     """A provider whose jobs follow a script.
 
     ``script`` is the list of host states ``watch`` yields (the last one must be

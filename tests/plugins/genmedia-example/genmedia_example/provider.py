@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from genmedia import errors
+from genmedia.provider import BaseProvider
 from genmedia.types import (
     FieldSchema,
     JobHandle,
@@ -43,7 +44,7 @@ ECHO = ModelSchema(
 
 
 @attrs.define
-class EchoProvider:
+class EchoProvider(BaseProvider):
     name: str = "example"
     schemes: tuple[str, ...] = ("example",)
     _jobs: dict[str, dict[str, Any]] = attrs.field(factory=dict)

@@ -1,0 +1,180 @@
+"""The provider contract: :class:`Provider` lists every member, :class:`BaseProvider` gives
+the optional ones their documented defaults.
+
+A provider is a model host handed to the core by ``genmedia_register_providers``. Subclass
+:class:`BaseProvider` and implement ``submit``, ``status`` and ``result`` (and whatever else
+your host offers); the core calls every member directly, never probing with ``getattr``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from genmedia import errors
+from genmedia.progress import ProgressFn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genmedia.types import (
+        JobHandle,
+        JobStatus,
+        ModelPage,
+        ModelQuery,
+        ModelSchema,
+        RunRequest,
+        RunResult,
+        UploadedFile,
+    )
+
+#: ``progress(done, total)`` for uploads and downloads: bytes done, total bytes or None.
+ProgressCallback = ProgressFn
+
+#: Every member of the contract (what registration checks on a provider that does not
+#: subclass :class:`BaseProvider`).
+MEMBERS = (
+    "name",
+    "schemes",
+    "catch_all",
+    "claims",
+    "require_credentials",
+    "search",
+    "schema",
+    "estimate",
+    "upload",
+    "submit",
+    "status",
+    "watch",
+    "result",
+    "cancel",
+    "handle_for",
+)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A model host. Methods are synchronous; they raise
+    :class:`genmedia.errors.GenmediaError` subclasses for expected failures."""
+
+    name: str
+    #: endpoint prefixes this provider owns, e.g. ``("fal",)`` claims ``fal:owner/app``.
+    schemes: tuple[str, ...]
+    #: true for a provider that claims every endpoint: asked after the specific ones, and
+    #: the default provider when the configuration names none.
+    catch_all: bool
+
+    def claims(self, endpoint_id: str) -> bool:
+        """Whether this provider serves ``endpoint_id`` when no scheme or flag chose one."""
+
+    def require_credentials(self) -> None:
+        """Raise :class:`~genmedia.errors.AuthError` before a paid run without credentials
+        (called before the schema is fetched). Providers resolve their own credentials."""
+
+    def search(self, query: ModelQuery) -> ModelPage: ...
+
+    def schema(self, endpoint_id: str) -> ModelSchema: ...
+
+    def estimate(self, request: RunRequest) -> Any:
+        """A price estimate for ``--dry-run`` (JSON-able), or None when there is none."""
+
+    def upload(self, source: str, *, progress: ProgressCallback | None = None) -> UploadedFile:
+        """Put a local file (or an http(s) URL's content) on the provider's storage."""
+
+    def submit(self, request: RunRequest) -> JobHandle: ...
+
+    def status(self, handle: JobHandle, *, logs: bool = True) -> JobStatus: ...
+
+    def watch(
+        self, handle: JobHandle, *, logs: bool = True, deadline: float | None = None
+    ) -> Iterator[JobStatus]:
+        """Yield status updates until the job is COMPLETED (stream or poll, the provider's
+        choice). Must return control at least every second so the core can enforce
+        ``deadline`` (a ``time.monotonic()`` value) and notice Ctrl-C."""
+
+    def result(self, handle: JobHandle) -> RunResult: ...
+
+    def cancel(self, handle: JobHandle) -> str:
+        """Ask the host to cancel; returns the host's answer (e.g. CANCELLATION_REQUESTED)."""
+
+    def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
+        """Rebuild a handle from an id (``genmedia status ENDPOINT REQUEST_ID``)."""
+
+
+class BaseProvider:
+    """Defaults for every optional member; ``submit``, ``status`` and ``result`` have none.
+
+    ============================  ==========================================================
+    member                        default
+    ============================  ==========================================================
+    ``name``, ``schemes``         ``""``, ``()`` — set your own
+    ``catch_all``                 False
+    ``claims(endpoint_id)``       False: only ``scheme:`` prefixes and ``--provider`` choose it
+    ``require_credentials()``     nothing (no credentials needed)
+    ``search(query)``             an empty page
+    ``schema(endpoint_id)``       NotFoundError: inputs are sent unchecked
+    ``estimate(request)``         None: ``--dry-run`` shows no estimate
+    ``upload(source)``            UsageError: local files cannot be given
+    ``watch(handle)``             polls ``status`` every ``poll_interval`` seconds (0.5)
+    ``cancel(handle)``            UsageError: jobs cannot be cancelled
+    ``handle_for(endpoint, id)``  ``JobHandle(self.name, endpoint, id)``
+    ============================  ==========================================================
+    """
+
+    name: str = ""
+    schemes: tuple[str, ...] = ()
+    catch_all: bool = False
+    poll_interval: float = 0.5
+
+    def claims(self, endpoint_id: str) -> bool:
+        return False
+
+    def require_credentials(self) -> None:
+        return None
+
+    def search(self, query: ModelQuery) -> ModelPage:
+        from genmedia.types import ModelPage
+
+        return ModelPage(models=[])
+
+    def schema(self, endpoint_id: str) -> ModelSchema:
+        raise errors.NotFoundError(f"{self.name} has no schema for {endpoint_id}")
+
+    def estimate(self, request: RunRequest) -> Any:
+        return None
+
+    def upload(self, source: str, *, progress: ProgressCallback | None = None) -> UploadedFile:
+        raise errors.UsageError(f"The provider {self.name} does not take file uploads")
+
+    def submit(self, request: RunRequest) -> JobHandle:
+        raise NotImplementedError
+
+    def status(self, handle: JobHandle, *, logs: bool = True) -> JobStatus:
+        raise NotImplementedError
+
+    def watch(
+        self, handle: JobHandle, *, logs: bool = True, deadline: float | None = None
+    ) -> Iterator[JobStatus]:
+        while True:
+            status = self.status(handle, logs=logs)
+            yield status
+            if status.done or (deadline is not None and time.monotonic() >= deadline):
+                return
+            time.sleep(self.poll_interval)
+
+    def result(self, handle: JobHandle) -> RunResult:
+        raise NotImplementedError
+
+    def cancel(self, handle: JobHandle) -> str:
+        raise errors.UsageError(f"The provider {self.name} cannot cancel jobs")
+
+    def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
+        from genmedia.types import JobHandle
+
+        return JobHandle(self.name, endpoint_id, request_id)
+
+
+def missing_members(provider: Any) -> list[str]:
+    """The contract members ``provider`` lacks (none for a :class:`BaseProvider`)."""
+    if isinstance(provider, BaseProvider):
+        return []
+    return [name for name in MEMBERS if not hasattr(provider, name)]

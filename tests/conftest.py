@@ -7,7 +7,6 @@ third-party plugin author would use them.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,14 +19,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from genmedia.cli import make_cli
+from genmedia.context import AppContext
 from genmedia.testing import InvokeResult
 
-# TEMPORARY guard while the emulator is being written (the lead removes it).
-pytest_plugins = (
-    ["genmedia_sandbox.pytest_plugin"]
-    if importlib.util.find_spec("genmedia_sandbox.pytest_plugin")
-    else []
-)
+pytest_plugins = ["genmedia_sandbox.pytest_plugin"]
 
 ISOLATED_VARS = (
     "FAL_KEY",
@@ -128,13 +123,18 @@ CliResult = InvokeResult
 
 @pytest.fixture
 def cli() -> Callable[..., CliResult]:
-    """Run genmedia in-process with click's runner: ``cli("run", "x", "--json")``."""
+    """Run genmedia in-process with click's runner: ``cli("run", "x", "--json")``.
+
+    Each call gets a fresh plugin manager with the core and the built-ins only: entry
+    points (the example plugin, genmedia-s3 …) are not loaded (autoload off)."""
 
     def invoke(
         *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
     ) -> CliResult:
         runner = CliRunner()
-        result: Result = runner.invoke(make_cli(), list(args), input=input, env=env)
+        result: Result = runner.invoke(
+            make_cli(), list(args), input=input, env=env, obj=AppContext(autoload=False)
+        )
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return InvokeResult(result.exit_code, result.stdout, result.stderr)

@@ -85,6 +85,7 @@ class AppContext:
         stdin: IO[str] | None = None,
         http_transport: Any = None,
         settings: Settings | None = None,
+        autoload: bool | None = None,
     ) -> None:
         self.json_flag = json_flag
         self.debug = debug
@@ -118,6 +119,9 @@ class AppContext:
         self._stdin = stdin
         #: an ``httpx`` transport for the shared client (tests), or None for the network.
         self.http_transport = http_transport
+        #: load entry-point plugins (None: unless ``GENMEDIA_NO_PLUGIN_AUTOLOAD``); tests
+        #: pass False for a manager with only the core and the built-ins.
+        self.autoload = autoload
         #: plugin-private state for this invocation, keyed by each plugin's own
         #: :class:`StashKey` (pytest's ``Stash``).
         self.stash = Stash()
@@ -231,7 +235,9 @@ class AppContext:
         if self._pm is None:
             from genmedia.plugins import make_plugin_manager
 
-            self._pm = make_plugin_manager(disabled=self.disabled_plugins, warn=self.warn)
+            self._pm = make_plugin_manager(
+                disabled=self.disabled_plugins, autoload=self.autoload, warn=self.warn
+            )
         return self._pm
 
     def use_plugin_manager(self, pm: PluginManager) -> None:

@@ -55,7 +55,11 @@ def run(
                 doc["estimate"] = estimate
         return doc, 0, None
     if not request.options.wait:
-        ignored = [f"--{k.replace('_', '-')}" for k, v in request.extra.items() if v]
+        ignored = [
+            f"--{k.replace('_', '-')}"
+            for k, v in request.extra.items()
+            if v and k not in provider.options  # the provider's own run options apply
+        ]
         if ignored:
             ctx.warn(
                 f"{', '.join(ignored)} ignored with --async: the result does not exist yet "

@@ -36,6 +36,7 @@ MEMBERS = (
     "name",
     "schemes",
     "catch_all",
+    "options",
     "claims",
     "require_credentials",
     "search",
@@ -62,6 +63,9 @@ class Provider(Protocol):
     #: true for a provider that claims every endpoint: asked after the specific ones, and
     #: the default provider when the configuration names none.
     catch_all: bool
+    #: names of ``run`` options (added by its plugin through ``genmedia_add_options``)
+    #: this provider reads from ``request.extra`` when submitting, e.g. a queue priority.
+    options: tuple[str, ...]
 
     def claims(self, endpoint_id: str) -> bool:
         """Whether this provider serves ``endpoint_id`` when no scheme or flag chose one."""
@@ -108,6 +112,7 @@ class BaseProvider:
     ============================  ==========================================================
     ``name``, ``schemes``         ``""``, ``()`` — set your own
     ``catch_all``                 False
+    ``options``                   ``()``: reads no run options at submit
     ``claims(endpoint_id)``       False: only ``scheme:`` prefixes and ``--provider`` choose it
     ``require_credentials()``     nothing (no credentials needed)
     ``search(query)``             an empty page
@@ -123,6 +128,7 @@ class BaseProvider:
     name: str = ""
     schemes: tuple[str, ...] = ()
     catch_all: bool = False
+    options: tuple[str, ...] = ()
     poll_interval: float = 0.5
 
     def claims(self, endpoint_id: str) -> bool:

@@ -7,6 +7,8 @@ Rules:
   are omitted too (extra markers that would only be noise when false);
 - :data:`genmedia.types.MISSING` defaults are omitted, and so are fields declared with
   ``metadata={"json": False}`` (raw documents kept for plugins, not for output);
+- a mapping field declared with ``metadata={"flatten": True}`` (provider-specific
+  ``extra``) is merged into its object, its ``None`` values omitted;
 - anything else (dicts, lists, plain values) passes through, with nested attrs objects
   unstructured on the way.
 """
@@ -34,6 +36,11 @@ def _make_converter() -> cattrs.Converter:
             if a.name.startswith("_") or not a.metadata.get("json", True):
                 continue
             value = getattr(obj, a.name)
+            if a.metadata.get("flatten"):
+                for key, item in (value or {}).items():
+                    if item is not None and key not in out:
+                        out[key] = conv.unstructure(item)
+                continue
             if value is t.MISSING or (value is None and a.name not in keep):
                 continue
             if value is False and a.name in quiet:

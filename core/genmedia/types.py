@@ -47,7 +47,12 @@ MISSING: Any = _Missing()
 
 @attrs.frozen
 class ModelInfo:
-    """One model (endpoint) from a provider's catalog, in upstream's ``models[]`` shape."""
+    """One model (endpoint) from a provider's catalog, in upstream's ``models[]`` shape.
+
+    ``extra`` holds provider-specific catalogue fields (fal's ``is_favorited``,
+    ``highlighted``, ``pinned``, ``enterprise_status`` …); in JSON they sit beside the
+    others, as if they were fields.
+    """
 
     endpoint_id: str
     name: str | None = None
@@ -56,14 +61,11 @@ class ModelInfo:
     description: str | None = None
     tags: list[str] | None = None
     updated_at: str | None = None
-    is_favorited: bool | None = None
     thumbnail_url: str | None = None
     model_url: str | None = None
     date: str | None = None
-    highlighted: bool | None = None
-    pinned: bool | None = None
-    enterprise_status: Any = None
     openapi: JsonDict | None = None
+    extra: JsonDict = attrs.field(factory=dict, metadata={"flatten": True})
 
 
 @attrs.frozen
@@ -155,8 +157,6 @@ class RunOptions:
     wait: bool = True
     logs: bool = False
     timeout: float | None = None
-    start_timeout: float | None = None
-    priority: str | None = None
     webhook: str | None = None
     dry_run: bool = False
     cancel_on_interrupt: bool = False

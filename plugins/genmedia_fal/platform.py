@@ -29,24 +29,28 @@ METADATA_KEYS = (
     "description",
     "tags",
     "updated_at",
-    "is_favorited",
     "thumbnail_url",
     "model_url",
     "date",
-    "highlighted",
-    "pinned",
 )
+#: ``genmedia models --expand`` values fal's catalogue accepts.
+EXPAND_VALUES = ("openapi-3.0", "enterprise_status")
+#: fal's own catalogue fields: ``ModelInfo.extra`` (printed beside the others).
+EXTRA_KEYS = ("is_favorited", "highlighted", "pinned")
 IMAGE_UNITS = ("image", "images")
 
 
 def model_info(entry: Mapping[str, Any]) -> ModelInfo:
     meta = as_map(entry.get("metadata"))
     values = {k: meta[k] for k in METADATA_KEYS if k in meta}
+    extra = {k: meta[k] for k in EXTRA_KEYS if k in meta}
+    if entry.get("enterprise_status") is not None:
+        extra["enterprise_status"] = entry.get("enterprise_status")
     return ModelInfo(
         endpoint_id=str(entry.get("endpoint_id")),
         name=meta.get("display_name"),
-        enterprise_status=entry.get("enterprise_status"),
         openapi=entry.get("openapi") if isinstance(entry.get("openapi"), dict) else None,
+        extra=extra,
         **values,
     )
 
@@ -80,6 +84,11 @@ class Platform:
     # -- catalog --------------------------------------------------------------------------
 
     def search(self, query: ModelQuery) -> ModelPage:
+        for value in query.expand:
+            if value not in EXPAND_VALUES:
+                raise errors.UsageError(
+                    f"Invalid expand value: {value}", {"supported": list(EXPAND_VALUES)}
+                )
         params: list[tuple[str, Any]] = []
         if query.query:
             params.append(("q", query.query))

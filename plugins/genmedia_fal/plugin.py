@@ -46,6 +46,26 @@ def genmedia_register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
+def genmedia_add_options(command_name: str) -> list[click.Parameter] | None:
+    """fal's queue options on ``run``: they reach the provider in ``request.extra``."""
+    if command_name != "run":
+        return None
+    import click
+
+    return [
+        click.Option(
+            ["--start-timeout"],
+            type=click.FloatRange(min=1, min_open=True),
+            metavar="S",
+            help="(fal) Server-side deadline for the job to start (queue wait), in seconds.",
+        ),
+        click.Option(
+            ["--priority"], type=click.Choice(["low", "normal"]), help="(fal) Queue priority."
+        ),
+    ]
+
+
+@hookimpl
 def genmedia_format_error(error: BaseException, ctx: AppContext) -> ErrorReport | None:
     import sys
 

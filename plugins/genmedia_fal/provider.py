@@ -39,6 +39,8 @@ class FalProvider(BaseProvider):
     schemes: tuple[str, ...] = ("fal",)
     #: fal claims every endpoint id, so more specific providers are asked first.
     catch_all: bool = True
+    #: run options this provider reads from ``request.extra`` when submitting.
+    options: tuple[str, ...] = ("start_timeout", "priority")
     client: FalClient = attrs.field(init=False, repr=False)
     queue: Queue = attrs.field(init=False, repr=False)
     storage: Storage = attrs.field(init=False, repr=False)

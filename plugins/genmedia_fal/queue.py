@@ -64,10 +64,12 @@ class Queue:
         url = f"{client.host('queue')}/{endpoint}"
         headers = {**client.auth(), "Content-Type": "application/json"}
         opts = request.options
-        if opts.priority:
-            headers["X-Fal-Queue-Priority"] = opts.priority
-        if opts.start_timeout:
-            headers["X-Fal-Request-Timeout"] = f"{float(opts.start_timeout):.1f}"
+        # fal's own run options (added by this plugin through genmedia_add_options)
+        priority, start_timeout = request.extra.get("priority"), request.extra.get("start_timeout")
+        if priority:
+            headers["X-Fal-Queue-Priority"] = str(priority)
+        if start_timeout:
+            headers["X-Fal-Request-Timeout"] = f"{float(start_timeout):.1f}"
         params = {"fal_webhook": opts.webhook} if opts.webhook else None
         body = json.dumps(request.input).encode()
         sent_at = time.time()

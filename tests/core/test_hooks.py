@@ -403,3 +403,26 @@ def test_a_third_party_command_replaces_a_core_one():
                 click.echo(json.dumps({"mine": True}))
 
     assert run(["version"], P()).json == {"mine": True}
+
+
+def test_a_third_party_provider_resolves_its_own_credentials(isolated_env, monkeypatch):
+    """The core knows no provider's keys: the example provider reads EXAMPLE_KEY or its own
+    config section, and asks for it before a paid run through require_credentials()."""
+    config = isolated_env / "config" / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"plugins": {"example": {"require_key": True}}}))
+    config.chmod(0o600)
+    monkeypatch.setenv("FAL_KEY", "fal-key-is-not-the-example-key")
+    missing = run(["run", "example/echo", "--prompt", "hi"])
+    assert missing.exit_code == 3
+    assert missing.error["error"].startswith("No example key")
+    assert missing.error["details"]["provider"] == "example"
+    monkeypatch.setenv("EXAMPLE_KEY", "example-secret-value")
+    ok = run(["run", "example/echo", "--prompt", "hi"])
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.json["result"]["key_source"] == "env:EXAMPLE_KEY"
+    assert "example-secret-value" not in ok.stdout + ok.stderr
+    monkeypatch.delenv("EXAMPLE_KEY")
+    config.write_text(json.dumps({"plugins": {"example": {"require_key": True, "key": "k"}}}))
+    from_config = run(["run", "example/echo", "--prompt", "hi"])
+    assert from_config.json["result"]["key_source"] == "config:plugins.example.key"

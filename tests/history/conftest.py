@@ -1,8 +1,9 @@
 """Fixtures for the history plugin's tests.
 
-``fake`` registers a scripted provider (and an optional download-like sink) for one test by
-wrapping the plugin-manager factory, so ``cli(...)`` runs the real pipeline, the real
-history hooks and a real SQLite journal without a network. The end-to-end tests in
+``fake`` registers a scripted provider (and an optional file-saving sink that appends to
+the typed ``result.saved_files`` channel) for one test through ``genmedia.testing.invoke``,
+so ``cli(...)`` runs the real pipeline, the real history hooks and a real SQLite journal
+without a network. The end-to-end tests in
 test_e2e.py use the fal emulator instead.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ import attrs
 import pytest
 
 from genmedia import errors, hookimpl
-from genmedia import plugins as plugins_module
 from genmedia.provider import BaseProvider
+from genmedia.testing import InvokeResult, invoke
 from genmedia.types import (
     JobHandle,
     JobStatus,
@@ -152,18 +153,32 @@ class FakePlugin:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePlugin]:
+def test_plugins() -> list[object]:
+    """Plugins registered for this test's ``cli`` calls (``fake`` adds its own)."""
+    return []
+
+
+@pytest.fixture
+def cli(test_plugins: list[object]) -> Callable[..., InvokeResult]:
+    """Like the root ``cli``, through ``genmedia.testing.invoke`` with ``test_plugins``
+    registered on a fresh manager (built-ins included, entry points off)."""
+
+    def run(
+        *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+    ) -> InvokeResult:
+        result = invoke(list(args), plugins=test_plugins, input=input, env=env)
+        if result.exception is not None:
+            raise result.exception
+        return result
+
+    return run
+
+
+@pytest.fixture
+def fake(test_plugins: list[object]) -> FakePlugin:
     plugin = FakePlugin(FakeProvider())
-    original = plugins_module.make_plugin_manager
-
-    def make(**kwargs: Any) -> Any:
-        kwargs["autoload"] = False
-        pm = original(**kwargs)
-        pm.register(plugin, name="fake-test")
-        return pm
-
-    monkeypatch.setattr(plugins_module, "make_plugin_manager", make)
-    yield plugin
+    test_plugins.append(plugin)
+    return plugin
 
 
 @pytest.fixture

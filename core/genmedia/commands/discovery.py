@@ -22,8 +22,6 @@ def split_multi(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-EXPAND_VALUES = ("openapi-3.0", "enterprise_status")
-
 # Category inference for ``genmedia models "<task>"`` (docs/commands.md#models): the output
 # kind comes from the prompt classifier that routing uses (genmedia.classify, which reads
 # "video game character portrait" as an image); the input is "image"/"video"/"audio" when
@@ -138,8 +136,14 @@ def _render_models(doc: dict[str, Any], console: Any) -> None:
     shell_complete=complete_endpoint,
     help="Find these endpoints (repeatable or comma-separated).",
 )
-@click.option("--expand", multiple=True, help="Add openapi-3.0 and/or enterprise_status.")
-@click.option("--provider", metavar="NAME", help="Search this provider (default: fal).")
+@click.option(
+    "--expand",
+    multiple=True,
+    help="Ask the provider for more fields (its values; e.g. openapi-3.0).",
+)
+@click.option(
+    "--provider", metavar="NAME", help="Search this provider (default: the default provider)."
+)
 @click.option(
     "--no-classify",
     is_flag=True,
@@ -165,12 +169,7 @@ def models(
     turns that off.
     """
     app = get_app(ctx)
-    expand = split_multi(expand)
-    for value in expand:
-        if value not in EXPAND_VALUES:
-            raise errors.UsageError(
-                f"Invalid expand value: {value}", {"supported": list(EXPAND_VALUES)}
-            )
+    expand = split_multi(expand)  # the provider checks the values
     from genmedia.types import ModelQuery
 
     text = (query or "").strip() or None

@@ -8,7 +8,22 @@ from genmedia import hookimpl
 
 
 @hookimpl
-def genmedia_register_providers(register: Any) -> None:
+def genmedia_register_providers(register: Any, ctx: Any) -> None:
     from genmedia_example.provider import EchoProvider
 
-    register(EchoProvider())
+    # The provider resolves its own credentials: EXAMPLE_KEY, else the config file's
+    # ``plugins.example.key``; ``plugins.example.require_key = true`` makes runs need one.
+    config = ctx.settings.plugin_config("example")
+    register(
+        EchoProvider(key_source=_key_source(config), require_key=bool(config.get("require_key")))
+    )
+
+
+def _key_source(config: Any) -> tuple[str, str] | None:
+    import os
+
+    if os.environ.get("EXAMPLE_KEY"):
+        return os.environ["EXAMPLE_KEY"], "env:EXAMPLE_KEY"
+    if config.get("key"):
+        return str(config["key"]), "config:plugins.example.key"
+    return None

@@ -47,7 +47,18 @@ ECHO = ModelSchema(
 class EchoProvider(BaseProvider):
     name: str = "example"
     schemes: tuple[str, ...] = ("example",)
+    #: (key, where it came from), resolved by the plugin; never printed.
+    key_source: tuple[str, str] | None = attrs.field(default=None, repr=False)
+    require_key: bool = False
     _jobs: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+
+    def require_credentials(self) -> None:
+        """This provider's own credentials (the core knows no provider's keys)."""
+        if self.require_key and self.key_source is None:
+            raise errors.AuthError(
+                "No example key: set EXAMPLE_KEY or plugins.example.key in the config file",
+                {"provider": self.name},
+            )
 
     def claims(self, endpoint_id: str) -> bool:
         return endpoint_id.startswith("example/")
@@ -90,6 +101,8 @@ class EchoProvider(BaseProvider):
         if payload is None:
             raise errors.NotFoundError(f"Request not found: {handle.request_id}")
         result: dict[str, Any] = {"echo": payload}
+        if self.key_source is not None:
+            result["key_source"] = self.key_source[1]  # where the key came from, never it
         if payload.get("image_url"):
             result["image"] = {"url": payload["image_url"], "file_name": "echo.png"}
         return RunResult(handle.endpoint_id, handle.request_id, result, handle=handle)

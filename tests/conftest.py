@@ -121,25 +121,34 @@ def stderr_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 CliResult = InvokeResult
 
 
-@pytest.fixture
-def cli() -> Callable[..., CliResult]:
-    """Run genmedia in-process with click's runner: ``cli("run", "x", "--json")``.
-
-    Each call gets a fresh plugin manager with the core and the built-ins only: entry
-    points (the example plugin, genmedia-s3 …) are not loaded (autoload off)."""
-
+def _cli(autoload: bool | None) -> Callable[..., CliResult]:
     def invoke(
         *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
     ) -> CliResult:
         runner = CliRunner()
         result: Result = runner.invoke(
-            make_cli(), list(args), input=input, env=env, obj=AppContext(autoload=False)
+            make_cli(), list(args), input=input, env=env, obj=AppContext(autoload=autoload)
         )
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return InvokeResult(result.exit_code, result.stdout, result.stderr)
 
     return invoke
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    """Run genmedia in-process with click's runner: ``cli("run", "x", "--json")``.
+
+    Each call gets a fresh plugin manager with the core and the built-ins only: entry
+    points (the example plugin, genmedia-s3 …) are not loaded (autoload off)."""
+    return _cli(autoload=False)
+
+
+@pytest.fixture
+def cli_entry_points() -> Callable[..., CliResult]:
+    """Like ``cli``, loading entry points as a user's genmedia does (plugin-loading tests)."""
+    return _cli(autoload=None)
 
 
 @pytest.fixture

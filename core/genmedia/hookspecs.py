@@ -2,7 +2,7 @@
 
 Implementations are marked with :data:`genmedia.hookimpl` and take only the parameters they
 need (pluggy passes arguments by name). Never give an implementation's parameters default
-values. Built-in plugins are registered first, in this order: ``inputs``, ``fal``,
+values. Built-in plugins are registered first, in this order: ``commands``, ``inputs``, ``fal``,
 ``download``, ``sandbox``, ``history``, ``gallery``, ``routing``, ``skills``, ``mcp``; then
 third-party entry points (group ``genmedia``). pluggy calls 1:N hooks in LIFO registration
 order, so third-party implementations run before built-ins unless they ask for ``trylast``;

@@ -32,6 +32,7 @@ DISTRIBUTION = "genmedia-cli"
 
 #: Built-in plugins: (short name, module). Registered first, in this order.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("commands", "genmedia_commands.plugin"),
     ("inputs", "genmedia_inputs.plugin"),
     ("fal", "genmedia_fal.plugin"),
     ("download", "genmedia_download.plugin"),
@@ -43,11 +44,9 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("mcp", "genmedia_mcp.plugin"),
 )
 
-#: The core's own hook implementations (fallbacks, built-in commands); cannot be disabled.
-CORE_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("core", "genmedia.defaults"),
-    ("core-commands", "genmedia.commands"),
-)
+#: The core's own hook implementations (fallbacks, the progress listener); cannot be
+#: disabled. Every command comes from a plugin (genmedia's own from ``commands``).
+CORE_PLUGINS: tuple[tuple[str, str], ...] = (("core", "genmedia.defaults"),)
 
 
 #: Hooks where one failing implementation must not stop the others: every implementation

@@ -50,8 +50,10 @@ class InvokeResult:
 def plugin_manager(
     plugins: Iterable[object] = (), *, builtins: bool = True, autoload: bool = False
 ) -> PluginManager:
-    """A fresh manager: core + built-ins (optional) + ``plugins``, entry points off."""
-    pm = make_plugin_manager(builtins=BUILTIN_PLUGINS if builtins else (), autoload=autoload)
+    """A fresh manager: core + built-ins + ``plugins``, entry points off. With
+    ``builtins=False`` only genmedia's own commands (the ``commands`` built-in) are kept."""
+    own = tuple(p for p in BUILTIN_PLUGINS if p[0] == "commands")
+    pm = make_plugin_manager(builtins=BUILTIN_PLUGINS if builtins else own, autoload=autoload)
     for plugin in plugins:
         pm.register(plugin)
     return pm

@@ -24,6 +24,12 @@ def site(tmp_path, monkeypatch):
             del sys.modules[name]
 
 
+@pytest.fixture
+def cli(cli_entry_points):
+    """These tests are about loading entry points: the ``cli`` here loads them."""
+    return cli_entry_points
+
+
 def test_builtins_registered_first_in_tuple_order():
     pm = make_plugin_manager(autoload=False)
     names = [n for n, _ in pm.list_name_plugin()]

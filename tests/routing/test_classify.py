@@ -132,7 +132,7 @@ def test_reason_names_what_decided():
 )
 def test_models_category_inference_reads_queries_with_the_same_classifier(query, category):
     """`genmedia models "<task>"` infers its category from the same classifier."""
-    from genmedia.commands.discovery import infer_category
+    from genmedia_commands.discovery import infer_category
 
     assert infer_category(query) == category
 

@@ -10,9 +10,9 @@ import click
 
 from genmedia import errors
 from genmedia.cli import get_app
-from genmedia.commands.completion import complete_endpoint
 from genmedia.output import emit, esc
 from genmedia.route import is_endpoint_id
+from genmedia_commands.completion import complete_endpoint
 
 RUN_TAIL = "genmedia.run.tail"
 
@@ -115,7 +115,7 @@ class RunCommand(click.Command):
         return super().parse_args(ctx, args)
 
     def _model_help(self, ctx: click.Context, endpoint: str) -> None:
-        from genmedia.commands.model_help import model_help_info, render_model_help
+        from genmedia_commands.model_help import model_help_info, render_model_help
 
         app = get_app(ctx)
         try:
@@ -131,12 +131,12 @@ class RunCommand(click.Command):
 
     def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
         """genmedia's own options, then the model's inputs (``--prompt``) known offline."""
-        from genmedia.commands.completion import complete_model_inputs
+        from genmedia_commands.completion import complete_model_inputs
 
         return complete_model_inputs(ctx, incomplete) + super().shell_complete(ctx, incomplete)
 
     def json_help(self, ctx: click.Context, args: list[str]) -> dict[str, Any]:
-        from genmedia.commands.model_help import model_help_info
+        from genmedia_commands.model_help import model_help_info
 
         endpoint = next((a for a in args if not a.startswith("-") and a != "run"), None)
         if endpoint and is_endpoint_id(endpoint):

@@ -10,35 +10,35 @@ import click
 from genmedia import hookimpl
 
 COMMANDS = (
-    ("run", "genmedia.commands.jobs:make_run_command", "Run a model and wait for its result."),
+    ("run", "genmedia_commands.jobs:make_run_command", "Run a model and wait for its result."),
     (
         "status",
-        "genmedia.commands.jobs:make_status_command",
+        "genmedia_commands.jobs:make_status_command",
         "Check a job, fetch its result, cancel it, or wait for it.",
     ),
-    ("models", "genmedia.commands.discovery:models", "Search and list models."),
-    ("schema", "genmedia.commands.discovery:schema", "Show a model's input and output fields."),
+    ("models", "genmedia_commands.discovery:models", "Search and list models."),
+    ("schema", "genmedia_commands.discovery:schema", "Show a model's input and output fields."),
     (
         "upload",
-        "genmedia.commands.discovery:upload",
+        "genmedia_commands.discovery:upload",
         "Upload a local file (or a URL's content) and print its URL.",
     ),
     (
         "plugins",
-        "genmedia.commands.meta:plugins",
+        "genmedia_commands.meta:plugins",
         "List plugins; install or uninstall them (plugins install NAME).",
     ),
     (
         "config",
-        "genmedia.commands.config_cmd:config",
+        "genmedia_commands.config_cmd:config",
         "Read and change settings: config list|get|set|unset|path.",
     ),
     (
         "completion",
-        "genmedia.commands.completion:completion",
+        "genmedia_commands.completion:completion",
         "Print the shell completion script for bash, zsh or fish.",
     ),
-    ("version", "genmedia.commands.meta:version", "Print the versions of genmedia and plugins."),
+    ("version", "genmedia_commands.meta:version", "Print the versions of genmedia and plugins."),
 )
 
 

@@ -8,8 +8,8 @@ import click
 
 from genmedia import errors
 from genmedia.cli import get_app
-from genmedia.commands.completion import complete_endpoint
 from genmedia.output import emit, esc
+from genmedia_commands.completion import complete_endpoint
 
 
 def split_multi(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -225,8 +225,8 @@ def _render_schema(doc: dict[str, Any], console: Any) -> None:
 
     title = escape(doc.get("name") or doc["endpoint_id"])
     console.print(f"[bold]{title}[/] {esc(doc.get('category') or '')}", markup=True)
-    from genmedia.commands.model_help import format_default, format_range
     from genmedia.types import FieldSchema
+    from genmedia_commands.model_help import format_default, format_range
 
     for side in ("input", "output"):
         table = Table(

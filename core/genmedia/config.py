@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from genmedia import truthy
 from genmedia.errors import ConfigError
 
 CONFIG_FILE = "config.json"
@@ -73,10 +74,6 @@ def clean_key(value: str | None, *, secret: bool = True) -> str | None:
 
         register_secret(value)
     return value.strip() or None
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @attrs.define(repr=False)
@@ -253,7 +250,7 @@ def load_settings(*, sandbox: bool = False, output_format: str | None = None) ->
     path = config_dir / CONFIG_FILE
     values, warnings = read_config_file(path)
 
-    auto_env = bool(values.get("auto_load_env")) or _truthy(os.environ.get("GENMEDIA_LOAD_DOTENV"))
+    auto_env = bool(values.get("auto_load_env")) or truthy(os.environ.get("GENMEDIA_LOAD_DOTENV"))
     if auto_env:
         load_dotenv(Path.cwd() / ".env")
 
@@ -270,7 +267,7 @@ def load_settings(*, sandbox: bool = False, output_format: str | None = None) ->
         file_values=values,
         output_format=fmt,
         auto_load_env=auto_env,
-        sandbox=sandbox or _truthy(os.environ.get("GENMEDIA_SANDBOX")),
+        sandbox=sandbox or truthy(os.environ.get("GENMEDIA_SANDBOX")),
         warnings=warnings,
     )
     # Every source is stripped (a trailing newline, a CRLF .env, pasted spaces).

@@ -163,9 +163,12 @@ def suggest_endpoints(provider: Provider, endpoint_id: str, limit: int = 5) -> l
 
 
 def _words(endpoint_id: str) -> str:
+    """The words of an endpoint id to search the catalog with, its owner left out
+    (``owner/flux/dve`` → ``flux dve``)."""
     import re
 
-    words = [w for w in re.split(r"[/\-_.\s]+", endpoint_id) if w and w != "fal-ai"]
+    _owner, sep, rest = endpoint_id.partition("/")
+    words = [w for w in re.split(r"[/\-_.\s]+", rest if sep and rest else endpoint_id) if w]
     return " ".join(words) or endpoint_id
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from genmedia import hookspecs
+from genmedia import hookspecs, truthy
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.types import PluginInfo, PluginLoadError
@@ -99,10 +99,6 @@ def disabled_from_env() -> set[str]:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def make_plugin_manager(
     *,
     disabled: Iterable[str] = (),
@@ -144,7 +140,7 @@ def make_plugin_manager(
         pm.builtin_names.add(name)
 
     if autoload is None:
-        autoload = not _truthy(os.environ.get("GENMEDIA_NO_PLUGIN_AUTOLOAD"))
+        autoload = not truthy(os.environ.get("GENMEDIA_NO_PLUGIN_AUTOLOAD"))
     if autoload:
         load_entry_points(pm, blocked, warn)
     drop_invalid(pm, warn)

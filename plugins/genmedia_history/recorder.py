@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from genmedia import truthy
 from genmedia.context import StashKey
 from genmedia_history.journal import Journal, JournalError
 from genmedia_history.records import file_record
@@ -51,10 +52,6 @@ def state(ctx: AppContext) -> State:
     return ctx.stash.setdefault(STATE, State())
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def journal_for(ctx: AppContext) -> Journal:
     """The journal: config ``plugins.history.path``, else ``<data dir>/history.db``."""
     config = ctx.settings.plugin_config("history")
@@ -71,7 +68,7 @@ def recording(ctx: AppContext) -> bool:
     """Whether this invocation records: not ``--no-history``, ``GENMEDIA_NO_HISTORY`` or
     config ``plugins.history.enabled = false``, and the journal still usable."""
     st = state(ctx)
-    if st.off or st.dead or _truthy(os.environ.get(NO_HISTORY_ENV)):
+    if st.off or st.dead or truthy(os.environ.get(NO_HISTORY_ENV)):
         return False
     return ctx.settings.plugin_config("history").get("enabled", True) is not False
 

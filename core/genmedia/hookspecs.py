@@ -324,6 +324,8 @@ def genmedia_job_finished(
 
     Semantics: 1:N notification, guarded like ``genmedia_job_submitted``; called by the
     core's ``genmedia_execute`` after the result was fetched and before any sink runs.
+    Ctrl-C while the sinks run (e.g. during a download) calls it once more, with
+    ``"interrupted"``: the run did not finish, though the job's result can be fetched again.
     """
 
 

@@ -468,7 +468,7 @@ def finish(
     try:
         results = ctx.pm.hook.genmedia_handle_result(result=result, options=dict(options), ctx=ctx)
     except KeyboardInterrupt:
-        raise errors.Interrupted(
+        stopped = errors.Interrupted(
             f"Interrupted: request {result.request_id} on {result.endpoint_id}",
             {
                 "endpoint_id": result.endpoint_id,
@@ -476,7 +476,11 @@ def finish(
                 "job": "completed; its result can be fetched again",
                 "resume": _next_command(ctx, result, "--result"),
             },
-        ) from None
+        )
+        if result.handle is not None:  # the run did not end as completed after all
+            request = RunRequest(endpoint_id=result.endpoint_id, input=dict(result.input))
+            job_finished(ctx, result.handle, request, stopped)
+        raise stopped from None
     sink_errors = []
     exit_code = 0
     for contribution in results:  # in pluggy's calling order

@@ -63,7 +63,7 @@ def genmedia_coerce_argument(raw: str) -> str:
 def genmedia_execute(
     request: RunRequest, provider: Provider, handle: JobHandle | None, ctx: AppContext
 ) -> RunResult:
-    from genmedia.pipeline import execute
+    from genmedia.execution import execute
 
     return execute(ctx, provider, request, handle)
 

@@ -91,7 +91,7 @@ def genmedia_add_options(command_name: str) -> Sequence[click.Parameter] | None:
 def genmedia_register_providers(register: Callable[[Provider], None], ctx: AppContext) -> None:
     """Hand provider objects (model hosts) to the core.
 
-    :param register: call ``register(provider)`` for each :class:`genmedia.types.Provider`.
+    :param register: call ``register(provider)`` for each :class:`genmedia.provider.Provider`.
         Implementations are called in pluggy's order — later-registered plugins first, so
         third-party plugins before built-ins — and the first registration of a ``name``
         wins: a third-party plugin overrides a built-in provider by using its name.

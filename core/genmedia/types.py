@@ -288,11 +288,9 @@ class RunResult:
     ``status`` is upstream's lower-case ``completed``. ``input`` is the payload that was
     submitted (sinks such as provenance sidecars use it).
 
-    ``saved_files`` / ``save_failures`` are the typed channel between output sinks: a sink
-    that saves media (``download``, an S3 sink …) appends a :class:`SavedFile` or a
-    :class:`SaveFailure` per media reference; later sinks (``trylast``, e.g. the journal)
-    and the pretty view read them. They are not part of the JSON document: each sink
-    reports its own keys there (``download``: ``downloaded_files``/``download_failures``).
+    ``saved_files`` / ``save_failures``: the typed channel between output sinks. A sink that
+    saves media appends there; later (``trylast``) sinks and the pretty view read it. Not in
+    the JSON document: each sink reports its own keys (``downloaded_files`` …).
     """
 
     endpoint_id: str

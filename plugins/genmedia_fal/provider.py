@@ -1,4 +1,4 @@
-"""``FalProvider``: the fal.ai model host, implementing :class:`genmedia.types.Provider`.
+"""``FalProvider``: the fal.ai model host, implementing :class:`genmedia.provider.Provider`.
 
 A thin façade: the work happens in :mod:`.queue` (jobs), :mod:`.storage` (uploads) and
 :mod:`.platform` (catalog, schemas, prices), all over one :class:`.client.FalClient`.

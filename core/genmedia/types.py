@@ -3,9 +3,7 @@
 Every JSON document genmedia prints is built from these classes and converted by the one
 cattrs converter in :mod:`genmedia.serialization`. Fields whose value is ``None`` are left
 out of JSON output unless a class says otherwise (upstream genmedia omits undefined keys).
-
-Plugins may add their own attrs classes; anything a sink returns from
-``genmedia_handle_result`` is unstructured by the same converter.
+Anything a sink returns from ``genmedia_handle_result`` goes through the same converter.
 """
 
 from __future__ import annotations
@@ -394,8 +392,7 @@ class PluginInfo:
     error: str | None = None
 
 
-def __getattr__(name: str) -> Any:
-    # The provider contract lives in genmedia.provider; these names stay importable here.
+def __getattr__(name: str) -> Any:  # the provider contract moved to genmedia.provider
     if name in ("Provider", "BaseProvider", "ProgressCallback"):
         from genmedia import provider
 

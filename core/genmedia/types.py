@@ -390,11 +390,3 @@ class PluginInfo:
     version: str | None = None
     distribution: str | None = None
     error: str | None = None
-
-
-def __getattr__(name: str) -> Any:  # the provider contract moved to genmedia.provider
-    if name in ("Provider", "BaseProvider", "ProgressCallback"):
-        from genmedia import provider
-
-        return getattr(provider, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ COMMANDS = (
     ("run", "genmedia_commands.jobs:make_run_command", "Run a model and wait for its result."),
     (
         "status",
-        "genmedia_commands.jobs:make_status_command",
+        "genmedia_commands.status:make_status_command",
         "Check a job, fetch its result, cancel it, or wait for it.",
     ),
     ("models", "genmedia_commands.discovery:models", "Search and list models."),

@@ -23,7 +23,8 @@ from genmedia import hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia.types import ModelSchema, Provider, RunRequest, RunResult
+    from genmedia.provider import Provider
+    from genmedia.types import ModelSchema, RunRequest, RunResult
 
 _COMPANIONS = ("s3_endpoint_url", "s3_sidecar")
 

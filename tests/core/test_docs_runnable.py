@@ -98,7 +98,7 @@ def run_block(code: str, mode: str | None, tmp_path: Path) -> tuple[int, str, st
     try:
         proc.wait(timeout=180)
     finally:
-        for _ in range(20):  # a process may still be exiting after its trap ran
+        for _ in range(50):  # a process may still be exiting after its trap ran (loaded CI)
             if not _alive(proc.pid):
                 break
             time.sleep(0.1)

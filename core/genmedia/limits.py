@@ -115,11 +115,17 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def reject_constant(name: str) -> Any:
+    """``parse_constant`` for :func:`json.loads`: ``NaN``/``Infinity`` are not JSON (Python
+    accepts them; fal and every strict parser refuse them)."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def loads_json(text: str, *, what: str) -> Any:
     """``json.loads`` whose every failure is a usage error: syntax, nesting deeper than
     :data:`MAX_JSON_DEPTH`, integers over Python's digit limit, lone surrogates."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=reject_constant)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     except RecursionError:

@@ -60,7 +60,7 @@ def _json_or_none(text: str) -> Any:
     from genmedia import limits
 
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=limits.reject_constant)
     except RecursionError:
         raise errors.UsageError(
             f"A JSON value nests deeper than {limits.MAX_JSON_DEPTH} levels"

@@ -145,9 +145,10 @@ class SandboxApp(Sandbox):
             try:
                 response = await self.dispatch(role, sub, request, job_faults)
             except Exception as exc:  # an emulator bug: answer 500 and keep serving
-                import traceback
-
-                traceback.print_exc()
+                # The traceback goes to errors.log in the store, never to stderr: the
+                # in-process emulator shares stderr with the CLI, whose JSON-mode stderr
+                # must hold exactly one error object.
+                self.log_internal_error()
                 response = fal_error(500, f"sandbox internal error: {exc!r}")
         if role == "api" and self.validate_platform:
             # validated before sending, so an issue is recorded before the client sees the reply

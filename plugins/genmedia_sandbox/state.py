@@ -23,6 +23,18 @@ from .validation import InputValidator, PlatformValidator, ValidationIssue
 class Sandbox:
     """All emulator state, shared by the ASGI app (event loop) and the test-side handle."""
 
+    def log_internal_error(self) -> None:
+        """Append the current exception's traceback to ``errors.log`` in the store."""
+        import time
+        import traceback
+
+        try:
+            with open(self.store.root / "errors.log", "a", encoding="utf-8") as log:
+                log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
+                log.write(traceback.format_exc())
+        except OSError:
+            pass
+
     def __init__(
         self,
         *,

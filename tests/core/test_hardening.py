@@ -363,3 +363,20 @@ def test_a_file_system_refusal_is_reported_not_an_internal_error(cli, tmp_path):
     assert result.exit_code == 2, result
     assert result.error["details"]["errno"] == "ENAMETOOLONG"
     assert "Internal error" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["assets", "collections", "create", "smart", "--filters", "NaN"],
+        ["assets", "collections", "create", "smart", "--filters", '{"a": Infinity}'],
+        ["run", "fal-ai/flux/schnell", "--input", "-"],
+    ],
+)
+def test_nan_and_infinity_are_not_json(cli, fal_sandbox_env, argv):
+    """Python's json accepts NaN/Infinity; fal does not. Found by the CLI fuzzer: NaN in
+    --filters reached the emulator and crashed it, with its traceback on stderr."""
+    result = cli("--json", *argv, input='{"prompt": "x", "guidance_scale": NaN}')
+    assert result.exit_code in (2, 5), result.stderr
+    error = json.loads(result.stderr)  # exactly one JSON document
+    assert "NaN" in json.dumps(error) or "Infinity" in json.dumps(error)

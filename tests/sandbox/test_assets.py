@@ -180,3 +180,18 @@ def test_targets_need_exactly_one_id(fal, api):
     assert c.post(f"{api}/favorite", json={}).status_code == 422
     assert c.post(f"{api}/favorite", json={"request_id": "r", "vector_id": "v"}).status_code == 422
     assert c.post(f"{api}/favorite", json={"request_id": "not-a-job"}).status_code == 404
+
+
+@pytest.mark.fal_sandbox_allow_invalid  # NaN is not a valid request body on purpose
+def test_an_emulator_bug_is_a_500_logged_in_the_store_not_printed(fal_sandbox, client, api, capfd):
+    """An exception inside a handler answers 500 and goes to ``errors.log`` in the store,
+    never to stderr: the in-process emulator shares stderr with the CLI, whose JSON-mode
+    stderr must stay one error object (found by the CLI fuzzer: NaN in --filters)."""
+    body = b'{"name": "smart", "filters": NaN}'  # Python's json reads NaN; the reply can't
+    resp = client.post(
+        f"{api}/collections", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert resp.status_code == 500
+    assert "sandbox internal error" in resp.json()["detail"]
+    assert "Traceback" not in capfd.readouterr().err
+    assert "Traceback" in (fal_sandbox.store.root / "errors.log").read_text()

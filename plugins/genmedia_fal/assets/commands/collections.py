@@ -36,6 +36,7 @@ def load_filters(value: str | None) -> Any:
     from pathlib import Path
 
     from genmedia import errors
+    from genmedia.limits import reject_constant
 
     if not value:
         return _NOT_GIVEN
@@ -44,13 +45,13 @@ def load_filters(value: str | None) -> Any:
         if not path.is_file():
             raise errors.UsageError(f"Filters file not found: {path}", {"path": str(path)})
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(path.read_text(encoding="utf-8"), parse_constant=reject_constant)
         except (ValueError, OSError) as exc:
             raise errors.ValidationError(
                 f"Failed to parse filters JSON at {path}", {"error": str(exc)}
             ) from None
     try:
-        return json.loads(value)
+        return json.loads(value, parse_constant=reject_constant)
     except ValueError as exc:
         raise errors.ValidationError("Invalid --filters JSON", {"error": str(exc)}) from None
 

@@ -42,6 +42,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("routing", "genmedia_routing.plugin"),
     ("skills", "genmedia_skills.plugin"),
     ("mcp", "genmedia_mcp.plugin"),
+    ("webhooks", "genmedia_webhooks.plugin"),
 )
 
 #: The core's own hook implementations (fallbacks, the progress listener); cannot be

@@ -1,0 +1,1 @@
+"""genmedia's built-in ``webhooks`` plugin: ``genmedia webhook verify`` and ``listen``."""

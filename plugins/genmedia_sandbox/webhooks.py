@@ -97,7 +97,8 @@ def post_webhook(store: Any, job: Job, webhooks: list[dict[str, Any]]) -> None:
     """Deliver ``job``'s result to its ``webhook_url`` on a thread, signed like fal's.
 
     The delivery (URL, payload, headers, status code or error) is appended to
-    ``webhooks`` at once and completed by the thread; failures are recorded, never raised.
+    ``webhooks`` at once and completed by the thread (:func:`post_with_retries`);
+    failures are recorded, never raised.
     """
     ok = job.result_status < 400
     payload: dict[str, Any] = {
@@ -118,21 +119,56 @@ def post_webhook(store: Any, job: Job, webhooks: list[dict[str, Any]]) -> None:
     webhooks.append(record)
 
     def deliver() -> None:
-        import httpx
-
-        try:
-            body = json.dumps(payload).encode()
-            headers = {"content-type": "application/json"}
-            headers.update(signed_headers(store, job.request_id, body))
-            record["headers"] = headers
-            resp = httpx.post(
-                url,  # type: ignore[arg-type]
-                content=body,
-                headers=headers,
-                timeout=10,
-            )
-            record["status_code"] = resp.status_code
-        except Exception as exc:  # delivery failures are recorded, never raised
-            record["error"] = repr(exc)
+        post_with_retries(store, str(url), job.request_id, payload, record)
 
     threading.Thread(target=deliver, name="sandbox-webhook", daemon=True).start()
+
+
+#: Retries after a failed delivery (non-2xx answer or no answer), like fal's 10.
+RETRIES_ENV = "GENMEDIA_SANDBOX_WEBHOOK_RETRIES"
+DEFAULT_RETRIES = 10
+#: The first wait before a retry (seconds); each next wait doubles: 7 s … 3584 s, about
+#: 2 hours in all, as fal retries "10 times over 2 hours".
+RETRY_DELAY_ENV = "GENMEDIA_SANDBOX_WEBHOOK_RETRY_DELAY"
+DEFAULT_RETRY_DELAY = 7.0
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return max(0.0, float(os.environ.get(name) or default))
+    except ValueError:
+        return default
+
+
+def post_with_retries(
+    store: Any, url: str, request_id: str, payload: Any, record: dict[str, Any]
+) -> None:
+    """POST ``payload`` to ``url``, signed afresh for each attempt, retrying failures.
+
+    ``record`` (one entry of ``SandboxServer.webhooks``) is updated as it goes:
+    ``status_code``/``error`` of the last attempt, ``attempts``, ``delivered``.
+    Counts and delays come from the environment at delivery time, so tests can shorten
+    them. Never raises.
+    """
+    import httpx
+
+    retries = int(_env_number(RETRIES_ENV, DEFAULT_RETRIES))
+    delay = _env_number(RETRY_DELAY_ENV, DEFAULT_RETRY_DELAY)
+    body = json.dumps(payload).encode()
+    record.setdefault("attempts", 0)
+    record.setdefault("delivered", False)
+    for attempt in range(retries + 1):
+        if attempt:
+            time.sleep(delay * 2 ** (attempt - 1))
+        record["attempts"] = attempt + 1
+        try:
+            headers = {"content-type": "application/json"}
+            headers.update(signed_headers(store, request_id, body))
+            record["headers"] = headers
+            resp = httpx.post(url, content=body, headers=headers, timeout=10)
+            record["status_code"], record["error"] = resp.status_code, None
+            if 200 <= resp.status_code < 300:
+                record["delivered"] = True
+                return
+        except Exception as exc:  # delivery failures are recorded, never raised
+            record["error"] = repr(exc)

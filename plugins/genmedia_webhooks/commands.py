@@ -119,7 +119,8 @@ def verify(
               "arrived, and finish them (0: at once).")  # fmt: skip
 @click.option("--no-backstop", is_flag=True, help="Never poll: only deliveries finish jobs.")
 @click.option("--max-deliveries", type=click.IntRange(min=1), metavar="N",
-              help="Stop after N deliveries (jobs finished by the backstop count).")  # fmt: skip
+              help="Stop after N deliveries answered (not 5xx ones, which are delivered "
+              "again; jobs finished by the backstop count).")  # fmt: skip
 @click.option("--exit-after", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop after SECONDS.")  # fmt: skip
 @click.option("--jwks-url", metavar="URL", help="Trust this JWKS instead of fal's (tests).")

@@ -112,7 +112,7 @@ class Receiver:
             options=RunOptions(wait=False),
             extra=extra,
         )
-        base = {"request_id": handle.request_id, "endpoint_id": handle.endpoint_id}
+        base: dict[str, Any] = {"request_id": handle.request_id, "endpoint_id": handle.endpoint_id}
         try:
             provider = self.app.provider(handle.provider)
             result = self.app.pm.hook.genmedia_execute(
@@ -250,7 +250,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 status = line.http_status or 500
                 self._answer(status, {"request_id": verdict.request_id, "outcome": line.outcome})
             receiver.emit(line)
-            receiver.counted()
+            if (line.http_status or 500) < 500:  # a 5xx is delivered again: not counted
+                receiver.counted()
 
     return Handler
 
@@ -283,8 +284,9 @@ def serve(app: AppContext, options: ListenOptions) -> None:
             {"host": options.host, "port": options.port},
         ) from None
     server.daemon_threads = True
-    host, port = server.server_address[:2]
-    shown = f"[{host}]" if ":" in str(host) else str(host)
+    bound, port = server.server_address[:2]
+    host = bound.decode() if isinstance(bound, bytes) else str(bound)
+    shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}{options.path if options.path.startswith('/') else '/'}"
     receiver.emit(Line("listening", url=url, warnings=warnings or None))
     thread = threading.Thread(target=server.serve_forever, name="webhook-listen", daemon=True)

@@ -194,7 +194,7 @@ class Verifier:
             return Verdict(False, "missing_header", ", ".join(missing))
         request_id, user_id = lower[HEADER_REQUEST_ID].strip(), lower[HEADER_USER_ID].strip()
         raw_ts, raw_sig = lower[HEADER_TIMESTAMP].strip(), lower[HEADER_SIGNATURE].strip()
-        ids = {"request_id": request_id, "user_id": user_id}
+        ids: dict[str, Any] = {"request_id": request_id, "user_id": user_id}
         if not raw_ts.isdigit():
             return Verdict(False, "malformed_header", f"{HEADER_TIMESTAMP}: {raw_ts!r}", **ids)
         timestamp = int(raw_ts)

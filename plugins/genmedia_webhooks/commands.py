@@ -71,6 +71,7 @@ def verify(
 
     require_cryptography()
     app = get_app(click.get_current_context())
+    app.configure()  # a plugin may redirect fal's hosts (--sandbox): its JWKS then
     if headers_file == "-" and body_file == "-":
         raise errors.UsageError("--headers and --body cannot both be read from stdin")
     headers: dict[str, str] = {}
@@ -84,7 +85,9 @@ def verify(
     }
     headers.update({k: v for k, v in given.items() if v is not None})
     body = _read(body_file, "--body")
-    verdict = Verifier(app.settings.cache_dir, jwks_url).verify(headers, body)
+    verdict = Verifier(app.settings.cache_dir, jwks_url, settings=app.settings).verify(
+        headers, body
+    )
     if not verdict.valid:
         raise errors.ValidationError(
             f"Invalid webhook delivery: {verdict.message}",

@@ -69,7 +69,7 @@ class Receiver:
 
         self.app = app
         self.options = options
-        self.verifier = Verifier(app.settings.cache_dir, options.jwks_url)
+        self.verifier = Verifier(app.settings.cache_dir, options.jwks_url, settings=app.settings)
         self.work_lock = threading.Lock()
         self.print_lock = threading.Lock()
         self.count = 0

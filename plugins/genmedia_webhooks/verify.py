@@ -5,9 +5,9 @@ A delivery carries four headers: ``X-Fal-Webhook-Request-Id``, ``-User-Id``,
 ``request_id + "\\n" + user_id + "\\n" + timestamp + "\\n" + sha256_hex(raw_body)``; the
 signature is Ed25519 and is valid under **any** key of fal's JWKS.
 
-The JWKS is fetched from :data:`DEFAULT_JWKS_URL` (``GENMEDIA_WEBHOOK_JWKS_URL`` or
-``--jwks-url`` override it; with ``GENMEDIA_FAL_REST_URL`` set, e.g. under the sandbox,
-the JWKS of that host is used), cached on disk for :data:`DEFAULT_TTL` seconds
+The JWKS is fetched from :data:`DEFAULT_JWKS_URL` (``--jwks-url`` or ``GENMEDIA_WEBHOOK_JWKS_URL``
+override it; when fal's REST host is redirected, as under ``--sandbox``, the JWKS of that
+host is used), cached on disk for :data:`DEFAULT_TTL` seconds
 (``GENMEDIA_WEBHOOK_JWKS_TTL``) and fetched again, once, when no cached key verifies a
 delivery (fal rotated its keys). The headers carry no key id, so a body changed in transit
 and a signature by a key fal does not publish are the same failure: ``bad_signature``.
@@ -81,14 +81,17 @@ class Verdict:
         return f"{text}: {self.detail}" if self.detail else text
 
 
-def jwks_url(override: str | None = None) -> str:
+def jwks_url(override: str | None = None, settings: Any = None) -> str:
     """The JWKS to trust: ``override``, ``GENMEDIA_WEBHOOK_JWKS_URL``, the JWKS of a
-    redirected fal REST host (``GENMEDIA_FAL_REST_URL``, as the sandbox sets), else fal's."""
+    redirected fal REST host (``GENMEDIA_FAL_REST_URL``, the config's ``hosts.rest``, or
+    the emulator under ``--sandbox``), else fal's."""
     if override:
         return override
     if os.environ.get(JWKS_URL_ENV):
         return os.environ[JWKS_URL_ENV]
     rest = os.environ.get("GENMEDIA_FAL_REST_URL")
+    if settings is not None:
+        rest = settings.host("rest", env="GENMEDIA_FAL_REST_URL", default="")
     if rest:
         return rest.rstrip("/") + "/.well-known/jwks.json"
     return DEFAULT_JWKS_URL
@@ -132,10 +135,11 @@ class Verifier:
         cache_dir: Path,
         url: str | None = None,
         *,
+        settings: Any = None,
         max_age: float | None = None,
         tolerance: int = TOLERANCE,
     ) -> None:
-        self.url = jwks_url(url)
+        self.url = jwks_url(url, settings)
         self.max_age = ttl() if max_age is None else max_age
         self.tolerance = tolerance
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]

@@ -103,3 +103,40 @@ def test_malformed_headers_and_unreachable_keys_fail_closed(
 def test_an_unreadable_body_is_a_usage_error(cli, tmp_path):
     done = cli("webhook", "verify", "--body", str(tmp_path / "nope"), "--json")
     assert done.exit_code == 2 and "Cannot read --body" in json.loads(done.stderr)["error"]
+
+
+def test_the_emulator_retries_a_refused_delivery(cli, fal_sandbox_env, monkeypatch):
+    """Like fal: a non-2xx answer is delivered again (here after 0.05 s, then 0.1 s)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    monkeypatch.setenv("GENMEDIA_SANDBOX_WEBHOOK_RETRIES", "3")
+    monkeypatch.setenv("GENMEDIA_SANDBOX_WEBHOOK_RETRY_DELAY", "0.05")
+    answers = [500, 503, 200]
+    seen: list[str] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            seen.append(self.headers["x-fal-webhook-signature"])
+            self.send_response(answers[len(seen) - 1])
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    hook = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{hook.server_port}/hook"
+        sub = cli("run", "fal-ai/flux/schnell", "--prompt", "x", "--async", "--webhook", url)
+        assert sub.exit_code == 0, sub.stderr
+        fal_sandbox = fal_sandbox_env
+        deadline = time.monotonic() + 10
+        while not fal_sandbox.webhooks or not fal_sandbox.webhooks[0].get("delivered"):
+            assert time.monotonic() < deadline, fal_sandbox.webhooks
+            time.sleep(0.02)
+    finally:
+        hook.shutdown()
+    record = fal_sandbox.webhooks[0]
+    assert record["attempts"] == 3 and record["status_code"] == 200 and len(seen) == 3

@@ -35,6 +35,7 @@ EXCLUDED: Mapping[str, str] = {
     "sandbox serve": "a long-running server (`genmedia --sandbox mcp` runs the emulator)",
     "gallery serve": "a long-running web server",
     "gallery open": "opens a browser on the user's desktop",
+    "webhook listen": "a long-running HTTP receiver (run it beside the agent)",
     "completion": "shell completion scripts",
     "plugins install": "installs software into genmedia's environment (run it in a terminal)",
     "plugins uninstall": "removes software from genmedia's environment (run it in a terminal)",

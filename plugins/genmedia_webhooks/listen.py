@@ -2,11 +2,11 @@
 
 The server is the standard library's ``ThreadingHTTPServer`` (no dependency). Deliveries
 and the backstop are processed one at a time (one lock): each finds its job through
-``genmedia_find_job``, asks ``genmedia_list_runs`` whether the journal still holds it as
-unfinished, and if so finishes it through the one execution path: ``genmedia_execute``
-with the existing handle (the ending goes through ``genmedia_job_finished``), then the
-output sinks (``--download``; the journal completes the row in its sink). The answer is
-2xx only when the journal no longer lists the job as unfinished.
+``genmedia_find_job``, asks ``genmedia_list_runs`` whether the journal already records
+its ending, and if not finishes it through the one execution path: ``genmedia_execute``
+with the existing handle, waiting on a job that has ended (its ending goes through
+``genmedia_job_finished``), then the output sinks (``--download``; the journal completes
+the row in its sink). The answer is 2xx only once the journal records an ending.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
     from genmedia.types import JobHandle
 
+#: The journal states that are a job's ending (``genmedia.records.RunRecord.status``).
+ENDINGS = ("completed", "failed", "cancelled")
+#: Longest wait for a job said to have ended (seconds): past it, answered 500 (retried).
+WAIT_LIMIT = 60.0
 #: Largest delivery body accepted (bytes); fal's payloads are JSON results.
 MAX_BODY = 25 * 1024 * 1024
 
@@ -46,9 +50,10 @@ class ListenOptions:
 @attrs.frozen
 class Line:
     """One NDJSON line on stdout. ``event``: ``listening``, ``delivery``, ``backstop``,
-    ``stopped``. ``outcome`` of a delivery: ``completed``, ``failed``, ``duplicate`` (the
-    journal already had its ending: nothing changed), ``unknown_job`` (not in the journal:
-    answered 503 so it is delivered again), ``invalid`` (answered 401), ``error``."""
+    ``stopped``. ``outcome`` of a delivery: ``completed``, ``failed``, ``cancelled``,
+    ``duplicate`` (the journal already had its ending: nothing changed), ``unknown_job``
+    (not in the journal: answered 503 so it is delivered again), ``invalid`` (answered
+    401), ``error``."""
 
     event: str
     request_id: str | None = None
@@ -90,16 +95,26 @@ class Receiver:
                 self.stop.set()
 
     # -- the journal, through hooks --------------------------------------------------
-    def unfinished(self, request_id: str) -> bool:
+    def recorded(self, handle: JobHandle) -> str | None:
+        """The journal's state of the job (``genmedia_list_runs``), None if not listed."""
         from genmedia.records import RunQuery
 
-        runs = self.app.pm.hook.genmedia_list_runs(
-            query=RunQuery(statuses=("pending",)), ctx=self.app
-        )
-        return any(r.request_id == request_id for r in runs or ())
+        query = RunQuery(endpoint=handle.endpoint_id)
+        runs = self.app.pm.hook.genmedia_list_runs(query=query, ctx=self.app)
+        return next((r.status for r in runs or () if r.request_id == handle.request_id), None)
+
+    def settle(self, handle: JobHandle, event: str) -> Line:
+        """Finish the job; the line reports what the journal recorded, 200 once it is an
+        ending (``completed``, ``failed``, ``cancelled``), else 500."""
+        line = attrs.evolve(self.finish(handle), event=event)
+        state = self.recorded(handle)
+        if state in ENDINGS:
+            return attrs.evolve(line, outcome=state, http_status=200)
+        return attrs.evolve(line, outcome="error", http_status=500)
 
     def finish(self, handle: JobHandle) -> Line:
-        """Fetch the result of a done job and run the sinks, like ``status --result``."""
+        """Finish a job that has ended, like ``status REQUEST_ID --wait``: its ending
+        through ``genmedia_job_finished``, then the output sinks."""
         from genmedia import pipeline
         from genmedia.types import RunOptions, RunRequest
 
@@ -109,7 +124,9 @@ class Receiver:
         request = RunRequest(
             endpoint_id=handle.endpoint_id,
             provider=handle.provider,
-            options=RunOptions(wait=False),
+            # "wait" on a job that has ended: one status read (a failed job is then a
+            # JobFailedError, recorded "failed"), then the result; bounded, in case not
+            options=RunOptions(wait=True, timeout=WAIT_LIMIT),
             extra=extra,
         )
         base: dict[str, Any] = {"request_id": handle.request_id, "endpoint_id": handle.endpoint_id}
@@ -120,10 +137,7 @@ class Receiver:
             )
             pipeline.finish(self.app, result, extra)
         except errors.GenmediaError as exc:
-            failed = isinstance(exc, errors.JobFailedError)
-            return Line(
-                "delivery", outcome="failed" if failed else "error", error=exc.message, **base
-            )
+            return Line("delivery", outcome="error", error=exc.message, **base)
         files = [f.path for f in result.saved_files] or None
         failures = [f"{f.json_path}: {f.error}" for f in result.save_failures]
         return Line(
@@ -138,15 +152,15 @@ class Receiver:
                 return Line(
                     "delivery", request_id=request_id, outcome="unknown_job", http_status=503
                 )
-            if not self.unfinished(request_id):
-                return attrs.evolve(
-                    Line("delivery", request_id=request_id, outcome="duplicate"),
+            if self.recorded(handle) in ENDINGS:
+                return Line(
+                    "delivery",
+                    request_id=request_id,
                     endpoint_id=handle.endpoint_id,
+                    outcome="duplicate",
                     http_status=200,
                 )
-            line = self.finish(handle)
-            durable = not self.unfinished(request_id)
-            return attrs.evolve(line, http_status=200 if durable else 500)
+            return self.settle(handle, "delivery")
 
     # -- the backstop ------------------------------------------------------------------
     def backstop(self) -> None:
@@ -166,28 +180,20 @@ class Receiver:
             if run.submitted_at > now - after or run.sandbox != self.app.sandbox_active:
                 continue
             with self.work_lock:
-                if not self.unfinished(run.request_id):
-                    continue  # a delivery finished it meanwhile
                 try:
                     handle = self.app.pm.hook.genmedia_find_job(
                         reference=run.request_id, ctx=self.app
                     )
-                    if handle is None:
-                        continue
+                    if handle is None or self.recorded(handle) in ENDINGS:
+                        continue  # a delivery finished it meanwhile
                     provider = self.app.provider(handle.provider)
                     if not provider.status(handle, logs=False).done:
                         continue
                 except errors.GenmediaError as exc:
-                    self.emit(
-                        Line(
-                            "backstop",
-                            request_id=run.request_id,
-                            outcome="error",
-                            error=exc.message,
-                        )
-                    )
+                    failed = Line("backstop", request_id=run.request_id, outcome="error")
+                    self.emit(attrs.evolve(failed, error=exc.message))
                     continue
-                line = attrs.evolve(self.finish(handle), event="backstop")
+                line = self.settle(handle, "backstop")
             self.emit(line)
             self.counted()
 

@@ -109,16 +109,14 @@ def parse_raw_headers(text: str) -> dict[str, str]:
     """Raw HTTP headers (``Name: value`` lines, an optional request line first, up to the
     first blank line) → lower-case names to values."""
     headers: dict[str, str] = {}
-    for number, line in enumerate(text.replace("\r\n", "\n").split("\n")):
+    for line in text.replace("\r\n", "\n").split("\n"):
         if not line.strip():
             if headers:
                 break
             continue
         name, sep, value = line.partition(":")
         if not sep or " " in name.strip():
-            if number == 0:  # "POST /hook HTTP/1.1"
-                continue
-            continue
+            continue  # the request line ("POST /hook HTTP/1.1") or not a header
         headers[name.strip().lower()] = value.strip()
     return headers
 

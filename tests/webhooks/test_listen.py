@@ -143,3 +143,23 @@ def test_a_dropped_delivery_is_finished_by_the_backstop(
         code, err = listener.finish()
     assert code == 0 and err == ""
     assert history(cli, rid)["status"] == "completed"
+
+
+def test_a_failed_job_is_recorded_failed(fal_sandbox_env, cli, tmp_path, quick_retries):
+    fal_sandbox_env.add_faults("model_error:message=CUDA out of memory,path=/fal-ai/flux/*")
+    listener = Listener("--no-backstop", "--max-deliveries", "1")
+    try:
+        sub = cli("run", ENDPOINT, "--prompt", "doomed", "--async", "--webhook", listener.url)
+        assert sub.exit_code == 0, sub.stderr
+        rid = sub.json["request_id"]
+        line = listener.next()
+        while line.get("outcome") == "unknown_job":
+            line = listener.next()
+        assert (line["request_id"], line["outcome"], line["http_status"]) == (rid, "failed", 200)
+        assert "CUDA out of memory" in line["error"]
+        assert fal_sandbox_env.webhooks[-1]["payload"]["status"] == "ERROR"
+    finally:
+        code, err = listener.finish()
+    assert code == 0 and err == ""
+    row = history(cli, rid)
+    assert row["status"] == "failed" and "CUDA out of memory" in row["error"]

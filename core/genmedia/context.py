@@ -208,13 +208,12 @@ class AppContext:
         """
         if not (self.events and self.json_mode):
             return False
-        import json
 
         from genmedia.redact import redact_value
 
         line: dict[str, Any] = {"event": kind}
         line.update((k, redact_value(v)) for k, v in fields.items() if v is not None)
-        self.stderr.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+        self.stderr.write(one_line_json(line) + "\n")
         self.stderr.flush()
         return True
 
@@ -357,6 +356,21 @@ def _sandbox_missing(reason: str) -> Exception:
             "(and do not disable the sandbox plugin)",
         },
     )
+
+
+#: characters that JSON leaves raw but some line readers (Python's str.splitlines, JavaScript
+#: before ES2019) take as line breaks: escaped, so one NDJSON event is always one line.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def one_line_json(value: Any) -> str:
+    """``value`` as JSON on exactly one line, for every reader (NDJSON events)."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    for raw, escaped in _LINE_BREAKS.items():
+        text = text.replace(raw, escaped)
+    return text
 
 
 def _isatty(stream: Any) -> bool:

@@ -244,8 +244,12 @@ def print_error(ctx: AppContext, report: ErrorReport) -> None:
         if details:
             obj["details"] = details
         # one document; with --events one line, the last of the NDJSON stream
-        indent = None if ctx.events else 2
-        ctx.stderr.write(json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
+        if ctx.events:
+            from genmedia.context import one_line_json
+
+            ctx.stderr.write(one_line_json(obj) + "\n")
+        else:
+            ctx.stderr.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
         ctx.stderr.flush()
         return
     console = stderr_console(ctx)

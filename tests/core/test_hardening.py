@@ -380,3 +380,14 @@ def test_nan_and_infinity_are_not_json(cli, fal_sandbox_env, argv):
     assert result.exit_code in (2, 5), result.stderr
     error = json.loads(result.stderr)  # exactly one JSON document
     assert "NaN" in json.dumps(error) or "Infinity" in json.dumps(error)
+
+
+def test_an_events_line_is_one_line_for_every_reader(cli, fal_sandbox_env):
+    """U+0085/U+2028/U+2029 are legal raw in JSON but split lines for Python's splitlines
+    and older JavaScript: the --events stream escapes them (found by the CLI fuzzer)."""
+    result = cli("--json", "--events", "schema", "fal-ai/no\x85such\u2028model")
+    assert result.exit_code != 0
+    assert "\x85" in json.dumps(json.loads(result.stderr.splitlines()[-1]), ensure_ascii=False)
+    lines = result.stderr.splitlines()
+    assert all(json.loads(line) for line in lines)
+    assert "error" in json.loads(lines[-1])

@@ -289,8 +289,8 @@ def _finish_report(report: Any, exc: BaseException) -> Any:
     return attrs.evolve(report, error=redact(report.error), details=details)
 
 
-def _before_dashdash(args: list[str]) -> list[str]:
-    return args[: args.index("--")] if "--" in args else args
+def _before_dashdash(args: Sequence[str]) -> list[str]:
+    return list(args[: args.index("--")] if "--" in args else args)
 
 
 def global_option_table(group: click.Command) -> dict[str, bool]:

@@ -57,7 +57,14 @@ for _name, (_count, _share) in PROFILES.items():
 OFFLINE = {("plugins",), ("history", "list"), ("history", "show"), ("history", "path"), ("setup",)}
 #: never fuzzed: `sandbox serve` serves until interrupted; `plugins install|uninstall` run pip
 #: on the interpreter running the tests (random names would reach PyPI or remove packages).
-EXCLUDED = {("sandbox", "serve"), ("plugins", "install"), ("plugins", "uninstall")}
+#: `webhook listen` and `gallery serve` are servers too.
+EXCLUDED = {
+    ("sandbox", "serve"),
+    ("webhook", "listen"),
+    ("gallery", "serve"),
+    ("plugins", "install"),
+    ("plugins", "uninstall"),
+}
 
 
 # --------------------------------------------------------------------------- the tree

@@ -109,7 +109,7 @@ def result_for() -> Callable[..., RunResult]:
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # deep inside a "jail" directory, so a file escaping by a few ../ is still seen
-    work = tmp_path / "jail" / "a" / "b" / "work"
+    work = tmp_path / "jail" / "a" / "b" / "proj"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
     yield work

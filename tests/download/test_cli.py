@@ -63,7 +63,7 @@ def test_hostile_names_from_a_job(cli, fal_sandbox_env, workdir):
     assert r.exit_code == 0, r
     names = [img["file_name"] for img in r.json["result"]["images"]]
     assert names[0].startswith("../")
-    assert listing(workdir.parents[2]) == ["a/b/work/out/x.jpg", "a/b/work/out/x_1.jpg"]
+    assert listing(workdir.parents[2]) == ["a/b/proj/out/x.jpg", "a/b/proj/out/x_1.jpg"]
 
 
 def test_status_download_implies_result(cli, fal_sandbox_env, workdir):

@@ -35,7 +35,7 @@ def test_hostile_file_names_stay_inside(hostile, fal_sandbox, put, result_for, f
     path = Path(saved["path"])
     assert path.parent == workdir / "out"
     assert "\x00" not in path.name and "\x1b" not in path.name and not path.name.startswith(".")
-    assert jail(workdir) == [f"a/b/work/out/{path.name}"]  # nothing outside work/out
+    assert jail(workdir) == [f"a/b/proj/out/{path.name}"]  # nothing outside proj/out
 
 
 def test_hostile_url_path_stays_inside(fal_sandbox, put, result_for, finish, workdir):
@@ -43,16 +43,16 @@ def test_hostile_url_path_stays_inside(fal_sandbox, put, result_for, finish, wor
     hostile = url.rsplit("/", 1)[0] + "/..%2F..%2Fevil.png"  # the emulator serves by key
     out = finish(result_for([{"url": hostile}]), download="out/{name}.{ext}")
     assert out.exit_code == 0, out
-    assert jail(workdir) == ["a/b/work/out/evil.png"]
+    assert jail(workdir) == ["a/b/proj/out/evil.png"]
 
 
 def test_hostile_request_id_in_template(fal_sandbox, put, result_for, finish, workdir):
     url = put(PNG, "x.png", "image/png")
     out = finish(
-        result_for([{"url": url}], request_id="../../../tmp/pwn"), download="out/{request_id}.{ext}"
+        result_for([{"url": url}], request_id="../../../escape/pwn"), download="out/{request_id}.{ext}"
     )
     assert out.exit_code == 0
-    assert jail(workdir) == ["a/b/work/out/pwn.png"]
+    assert jail(workdir) == ["a/b/proj/out/pwn.png"]
 
 
 def test_symlinked_subdirectory_escaping_is_refused(

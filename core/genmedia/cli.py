@@ -157,7 +157,7 @@ class RootGroup(click.Group):
                 _print_json_help(self, ctx, [])
             click.echo(ctx.get_help(), color=ctx.color)
             ctx.exit(0)
-        if app.json_flag and _wants_help(rest):
+        if app.json_flag and _wants_help(self, ctx, rest):
             _print_json_help(self, ctx, rest)
         remaining = super().parse_args(ctx, args)
         app.debug = bool(ctx.params.get("debug"))
@@ -344,16 +344,41 @@ def _prescan_disabled(head: list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _wants_help(args: list[str]) -> bool:
-    return any(a in ("--help", "-h") for a in _before_dashdash(args))
+def _wants_help(group: RootGroup, ctx: click.Context, args: list[str]) -> bool:
+    tokens = _before_dashdash(args)
+    if any(a in ("--help", "-h") for a in tokens):
+        return True
+    # a short-option cluster such as ``-h0`` asks for help as click reads it: flags up to
+    # the first option that takes a value (commands that ignore unknown options skip the rest)
+    clusters = [t for t in tokens if t[:1] == "-" and t[1:2] not in ("", "-") and "h" in t]
+    if not clusters:
+        return False
+    cmd, _ = _resolve_command(group, ctx, tokens)
+    shorts = {o: p for p in cmd.params if isinstance(p, click.Option) for o in p.opts}
+    lenient = bool(cmd.context_settings.get("ignore_unknown_options"))
+    for token in clusters:
+        asked = False
+        for ch in token[1:]:
+            param = shorts.get(f"-{ch}")
+            if ch == "h":
+                asked = True
+            elif param is None and not lenient:
+                asked = False  # click stops at the unknown option: a usage error
+                break
+            elif param is not None and not (param.is_flag or param.count):
+                break  # the rest of the token is this option's value
+        if asked:
+            return True
+    return False
 
 
-def _print_json_help(group: RootGroup, ctx: click.Context, args: list[str]) -> NoReturn:
-    """``--help --json``: the command tree (or one command's subtree) as JSON."""
+def _resolve_command(
+    group: RootGroup, ctx: click.Context, tokens: list[str]
+) -> tuple[click.Command, click.Context]:
+    """The (sub)command the words of ``tokens`` name, options skipped, and its context."""
     cmd: click.Command = group
     sub_ctx = ctx
-    remaining = [a for a in _before_dashdash(args) if a not in ("--help", "-h")]
-    for token in remaining:
+    for token in tokens:
         if token.startswith("-"):
             continue
         if isinstance(cmd, click.Group):
@@ -364,6 +389,13 @@ def _print_json_help(group: RootGroup, ctx: click.Context, args: list[str]) -> N
             sub_ctx = click.Context(cmd, info_name=token, parent=sub_ctx)
         else:
             break
+    return cmd, sub_ctx
+
+
+def _print_json_help(group: RootGroup, ctx: click.Context, args: list[str]) -> NoReturn:
+    """``--help --json``: the command tree (or one command's subtree) as JSON."""
+    remaining = [a for a in _before_dashdash(args) if a not in ("--help", "-h")]
+    cmd, sub_ctx = _resolve_command(group, ctx, remaining)
     import json
 
     json_help = getattr(cmd, "json_help", None)

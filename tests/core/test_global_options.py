@@ -230,3 +230,22 @@ def test_a_value_option_at_the_very_end_without_value_is_a_usage_error(cli) -> N
     result = cli("models", "flux", "--field")
     assert result.exit_code == 2
     assert result.error["error"] == "Option '--field' requires a value"
+
+
+@pytest.mark.parametrize(
+    ("argv", "is_help"),
+    [
+        (["run", "-h0"], True),  # run ignores unknown options: click shows its help
+        (["run", "-0h"], True),
+        (["run", "-ih"], False),  # -i takes a value: "h" is that value
+        (["models", "-h0"], False),  # click stops at -0: a usage error
+    ],
+)
+def test_a_short_option_cluster_asking_for_help_gets_json_help(cli, argv, is_help):
+    # found by the long fuzz profile: `--json run -h0` printed click's text help
+    result = cli("--json", *argv)
+    doc = json.loads(result.stdout or result.stderr)
+    if is_help:
+        assert result.exit_code == 0 and doc["name"] == argv[0]
+    else:
+        assert result.exit_code == 2 and "error" in doc

@@ -49,7 +49,8 @@ def test_hostile_url_path_stays_inside(fal_sandbox, put, result_for, finish, wor
 def test_hostile_request_id_in_template(fal_sandbox, put, result_for, finish, workdir):
     url = put(PNG, "x.png", "image/png")
     out = finish(
-        result_for([{"url": url}], request_id="../../../escape/pwn"), download="out/{request_id}.{ext}"
+        result_for([{"url": url}], request_id="../../../escape/pwn"),
+        download="out/{request_id}.{ext}",
     )
     assert out.exit_code == 0
     assert jail(workdir) == ["a/b/proj/out/pwn.png"]

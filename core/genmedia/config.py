@@ -170,18 +170,22 @@ class Settings:
 
 
 def default_dirs() -> tuple[Path, Path, Path]:
-    """(config, data, cache) directories: ``$GENMEDIA_HOME/{config,data,cache}`` or platformdirs."""
+    """(config, data, cache) directories: ``$GENMEDIA_HOME/{config,data,cache}`` or
+    platformdirs; ``$GENMEDIA_CACHE_DIR`` moves the cache directory alone."""
     home = os.environ.get("GENMEDIA_HOME")
+    cache = os.environ.get("GENMEDIA_CACHE_DIR")
     if home:
         base = Path(home).expanduser()
-        return base / "config", base / "data", base / "cache"
-    import platformdirs
+        dirs = base / "config", base / "data", base / "cache"
+    else:
+        import platformdirs
 
-    return (
-        Path(platformdirs.user_config_dir("genmedia")),
-        Path(platformdirs.user_data_dir("genmedia")),
-        Path(platformdirs.user_cache_dir("genmedia")),
-    )
+        dirs = (
+            Path(platformdirs.user_config_dir("genmedia")),
+            Path(platformdirs.user_data_dir("genmedia")),
+            Path(platformdirs.user_cache_dir("genmedia")),
+        )
+    return (dirs[0], dirs[1], Path(cache).expanduser()) if cache else dirs
 
 
 def read_config_file(path: Path) -> tuple[dict[str, Any], list[str]]:

@@ -53,6 +53,9 @@ def _cache_file() -> str | None:
     """Where the cache lives: the same user cache directory as ``Settings.cache_dir``."""
     if os.environ.get("GENMEDIA_NO_PLUGIN_CACHE"):
         return None
+    cache_dir = os.environ.get("GENMEDIA_CACHE_DIR")
+    if cache_dir:
+        return os.path.join(os.path.expanduser(cache_dir), CACHE_NAME)
     home = os.environ.get("GENMEDIA_HOME")
     if home:
         return os.path.join(os.path.expanduser(home), "cache", CACHE_NAME)

@@ -121,14 +121,16 @@ def genmedia_resolve_provider(
 
 @hookspec(firstresult=True)
 def genmedia_get_schema(
-    endpoint_id: str, provider: Provider, ctx: AppContext
+    endpoint_id: str, provider: Provider, ctx: AppContext, refresh: bool
 ) -> ModelSchema | None:
     """Return the model's input/output schema.
 
+    :param refresh: true when a cached copy must not be used (``--refresh-schema``, or a
+        run whose input a cached schema rejected): fetch it again.
     :returns: a :class:`ModelSchema`, or None to let the next implementation answer.
 
     Semantics: firstresult. The core's ``trylast`` fallback calls ``provider.schema()``;
-    a ``tryfirst`` implementation can serve a cache hit.
+    a ``tryfirst`` implementation can serve a cache hit (mark it ``from_cache=True``).
     """
 
 

@@ -10,6 +10,7 @@ both commands wait the same way.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -99,16 +100,47 @@ def prepare(
 
     ``check_names``: input names given as flags, checked for typos against the schema's
     fields and ``options`` (the command's own options) before anything else.
+
+    A schema served from a cache (``from_cache``) that rejects the input is fetched again
+    once and the input checked again, so a stale cache never rejects a valid input; when
+    that fetch fails, the first rejection is reported.
     """
     provider = choose_provider(ctx, request)
     if not request.options.dry_run:
         # A run that will be paid for needs credentials: say so before any request.
         provider.require_credentials()
-    schema = load_schema(ctx, provider, request.endpoint_id)
+    refresh = request.options.refresh_schema
+    schema = load_schema(ctx, provider, request.endpoint_id, refresh=refresh)
+    given = copy.deepcopy(request.input)  # the --input file's values, before typing
+    try:
+        _check_input(ctx, request, provider, schema, options, check_names)
+    except (errors.ValidationError, errors.UsageError) as rejected:
+        if schema is None or not schema.from_cache:
+            raise
+        try:
+            schema = load_schema(ctx, provider, request.endpoint_id, refresh=True, quiet=True)
+        except errors.GenmediaError:
+            raise rejected from None
+        if schema is None or schema.from_cache:
+            raise
+        request.input = given
+        _check_input(ctx, request, provider, schema, options, check_names)
+    return provider, schema
+
+
+def _check_input(
+    ctx: AppContext,
+    request: RunRequest,
+    provider: Provider,
+    schema: ModelSchema | None,
+    options: Sequence[str],
+    check_names: Collection[str],
+) -> None:
+    """Type-check the input names and values against ``schema``; validate and upload
+    (``genmedia_prepare_request``; uploads happen only once the input is valid)."""
     check_input_names(request, schema, options, check_names)
     coerce_inputs(ctx, request, schema)
     ctx.pm.hook.genmedia_prepare_request(request=request, schema=schema, provider=provider, ctx=ctx)
-    return provider, schema
 
 
 def choose_provider(ctx: AppContext, request: RunRequest) -> Provider:
@@ -118,14 +150,23 @@ def choose_provider(ctx: AppContext, request: RunRequest) -> Provider:
     return ctx.resolve_provider(request.endpoint_id)
 
 
-def load_schema(ctx: AppContext, provider: Provider, endpoint_id: str) -> ModelSchema | None:
+def load_schema(
+    ctx: AppContext,
+    provider: Provider,
+    endpoint_id: str,
+    *,
+    refresh: bool = False,
+    quiet: bool = False,
+) -> ModelSchema | None:
     """The model's schema through ``genmedia_get_schema``; None if the provider has none.
 
+    ``refresh``: do not use a cached copy. ``quiet``: raise every error instead of warning
+    and returning None.
     An unknown endpoint's error carries ``details.suggestions``: the closest catalog ids.
     """
     try:
         schema = ctx.pm.hook.genmedia_get_schema(
-            endpoint_id=endpoint_id, provider=provider, ctx=ctx
+            endpoint_id=endpoint_id, provider=provider, ctx=ctx, refresh=refresh
         )
     except errors.NotFoundError as exc:
         if isinstance(exc.details, dict) and "suggestions" not in exc.details:
@@ -140,6 +181,8 @@ def load_schema(ctx: AppContext, provider: Provider, endpoint_id: str) -> ModelS
     except (errors.AuthError, errors.UsageError):
         raise
     except errors.GenmediaError as exc:
+        if quiet:
+            raise
         ctx.warn(f"could not load the schema of {endpoint_id} ({exc}); inputs are not checked")
         return None
     return schema  # type: ignore[no-any-return]

@@ -128,7 +128,12 @@ class FieldSchema:
 
 @attrs.frozen
 class ModelSchema:
-    """A model's input and output fields (compact form) plus the raw OpenAPI document."""
+    """A model's input and output fields (compact form) plus the raw OpenAPI document.
+
+    ``from_cache`` is true when the schema was read from a local cache rather than fetched
+    in this process: a run whose input it rejects refetches the schema once and checks
+    again before reporting (a stale cache never rejects a valid input).
+    """
 
     endpoint_id: str
     name: str | None = None
@@ -137,6 +142,7 @@ class ModelSchema:
     input: list[FieldSchema] | None = None
     output: list[FieldSchema] | None = None
     openapi: JsonDict | None = attrs.field(default=None, repr=False, metadata={"json": False})
+    from_cache: bool = attrs.field(default=False, metadata={"json": False})
 
     def field(self, name: str) -> FieldSchema | None:
         for f in self.input or ():
@@ -159,6 +165,8 @@ class RunOptions:
     dry_run: bool = False
     cancel_on_interrupt: bool = False
     upload_files: bool = True
+    #: ``--refresh-schema``: fetch the model's schema even when a fresh copy is cached.
+    refresh_schema: bool = False
 
 
 @attrs.define

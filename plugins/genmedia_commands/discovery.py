@@ -264,14 +264,21 @@ def _render_schema(doc: dict[str, Any], console: Any) -> None:
     help="compact: resolved fields; openapi: the raw document.",
 )
 @click.option("--provider", metavar="NAME", help="Use this provider.")
+@click.option(
+    "--refresh-schema",
+    is_flag=True,
+    help="Fetch the schema again even when a fresh copy is cached.",
+)
 @click.pass_context
-def schema(ctx: click.Context, endpoint_id: str, format_: str, provider: str | None) -> None:
+def schema(
+    ctx: click.Context, endpoint_id: str, format_: str, provider: str | None, refresh_schema: bool
+) -> None:
     """Show a model's input and output fields."""
     from genmedia.pipeline import load_schema
 
     app = get_app(ctx)
     prov = app.provider(provider) if provider else app.resolve_provider(endpoint_id)
-    model_schema = load_schema(app, prov, endpoint_id)
+    model_schema = load_schema(app, prov, endpoint_id, refresh=refresh_schema)
     if model_schema is None:
         raise errors.NotFoundError(f"OpenAPI schema not available for: {endpoint_id}")
     if model_schema.input is not None:

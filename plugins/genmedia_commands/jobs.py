@@ -112,15 +112,15 @@ class RunCommand(click.Command):
         if any(a in ("--help", "-h") for a in args):
             endpoint = next((a for a in args if not a.startswith("-")), None)
             if endpoint and is_endpoint_id(endpoint):
-                self._model_help(ctx, endpoint)
+                self._model_help(ctx, endpoint, refresh="--refresh-schema" in args)
         return super().parse_args(ctx, args)
 
-    def _model_help(self, ctx: click.Context, endpoint: str) -> None:
+    def _model_help(self, ctx: click.Context, endpoint: str, *, refresh: bool = False) -> None:
         from genmedia_commands.model_help import model_help_info, render_model_help
 
         app = get_app(ctx)
         try:
-            info = model_help_info(app, endpoint, self)
+            info = model_help_info(app, endpoint, self, refresh=refresh)
         except errors.GenmediaError as exc:
             app.warn(f"could not load the inputs of {endpoint} ({exc.message})")
             return  # fall back to the static help
@@ -143,7 +143,8 @@ class RunCommand(click.Command):
         if endpoint and is_endpoint_id(endpoint):
             app = get_app(ctx)
             try:
-                return model_help_info(app, endpoint, self)
+                refresh = "--refresh-schema" in args
+                return model_help_info(app, endpoint, self, refresh=refresh)
             except errors.GenmediaError as exc:
                 app.warn(f"could not load the inputs of {endpoint} ({exc.message})")
         return self.to_info_dict(ctx)
@@ -198,6 +199,12 @@ def make_run_command() -> click.Command:
             ["--provider"], metavar="NAME", help="Use this provider (default: by endpoint)."
         ),
         click.Option(
+            ["--refresh-schema"],
+            is_flag=True,
+            help="Fetch the model's schema again even when a fresh copy is cached "
+            "(also with ENDPOINT --help).",
+        ),
+        click.Option(
             ["--route"],
             metavar="MODALITY",
             help="With a prompt instead of an endpoint: the kind of model to use "
@@ -233,6 +240,7 @@ RUN_PARAMS = {
     "no_upload",
     "provider",
     "route",
+    "refresh_schema",
 }
 
 
@@ -270,6 +278,7 @@ def _run(**params: Any) -> None:
             dry_run=params["dry_run"],
             cancel_on_interrupt=params["cancel_on_interrupt"],
             upload_files=not params["no_upload"],
+            refresh_schema=params["refresh_schema"],
         ),
         raw_args=raw_args,
         extra={k: v for k, v in params.items() if k not in RUN_PARAMS},

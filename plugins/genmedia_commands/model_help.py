@@ -72,11 +72,13 @@ def _stringify(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def model_help_info(app: AppContext, endpoint: str, command: click.Command) -> dict[str, Any]:
+def model_help_info(
+    app: AppContext, endpoint: str, command: click.Command, *, refresh: bool = False
+) -> dict[str, Any]:
     from genmedia.pipeline import load_schema
 
     provider = app.resolve_provider(endpoint)
-    schema = load_schema(app, provider, endpoint)
+    schema = load_schema(app, provider, endpoint, refresh=refresh)
     if schema is None or schema.input is None:
         from genmedia.errors import NotFoundError
 

@@ -39,6 +39,11 @@ COMMANDS = (
         "Print the shell completion script for bash, zsh or fish.",
     ),
     ("version", "genmedia_commands.meta:version", "Print the versions of genmedia and plugins."),
+    (
+        "cache",
+        "genmedia_commands.cache_cmd:cache",
+        "Show and empty the cache (model schemas): cache list|clear|path.",
+    ),
 )
 
 

@@ -81,6 +81,8 @@ class FalOptions:
     part_size: int = 10 * MiB
     upload_concurrency: int = 4
     use_stream: bool = True
+    #: seconds a cached model schema is used without asking (0: ask every time).
+    schema_ttl: float = 24 * 3600.0
 
     @classmethod
     def load(cls, section: dict[str, Any]) -> FalOptions:
@@ -103,7 +105,22 @@ class FalOptions:
                 env.get("GENMEDIA_FAL_UPLOAD_CONCURRENCY") or section.get("upload_concurrency"), 4
             ),
             use_stream=bool(use_stream),
+            schema_ttl=_seconds(
+                env.get("GENMEDIA_FAL_SCHEMA_TTL") or section.get("schema_ttl"), 24 * 3600.0
+            ),
         )
+
+
+def _seconds(value: Any, default: float) -> float:
+    """A duration in seconds (``3600``, ``"90"``); anything unparsable or negative →
+    ``default``."""
+    if value is None or value == "" or isinstance(value, bool):
+        return default
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return default
+    return seconds if seconds >= 0 and seconds == seconds else default
 
 
 class FalClient:

@@ -119,11 +119,38 @@ class Platform:
             has_more=bool(data.get("has_more", bool(cursor))),
         )
 
-    def schema(self, endpoint_id: str) -> ModelSchema:
+    def schema(self, endpoint_id: str, *, refresh: bool = False) -> ModelSchema:
+        """The model's schema: from this process's memory, the disk cache
+        (:mod:`.schema_cache`, unless ``refresh``), else fetched and cached."""
+        import attrs
+
+        from genmedia_fal.schema_cache import cache_key, cached_entry, open_cache
+
         endpoint = normalize_endpoint(endpoint_id)
         cached = self._schemas.get(endpoint)
-        if cached is not None:
+        if cached is not None and not (refresh and cached.from_cache):
             return cached
+        ttl = self.client.options.schema_ttl
+        entry, from_cache = cached_entry(
+            self.client.ctx,
+            open_cache(ttl),
+            cache_key(endpoint, self._cache_scope()),
+            lambda: self._fetch_entry(endpoint),
+            refresh=refresh,
+        )
+        meta = as_map(entry.get("metadata"))
+        result = model_schema(endpoint, as_map(entry.get("openapi")), meta)
+        result = attrs.evolve(result, from_cache=from_cache)
+        self._schemas[endpoint] = result
+        return result
+
+    def _cache_scope(self) -> str:
+        """Where schemas come from: the Platform host, or ``sandbox`` for the in-process
+        emulator (a new port on every start, the same bundled catalogue)."""
+        return "sandbox" if self.client.ctx.sandbox_active else self.base
+
+    def _fetch_entry(self, endpoint: str) -> Mapping[str, Any]:
+        """``GET /models?endpoint_id=…&expand=openapi-3.0``: the model's entry, checked."""
         data = self._get(
             "/models",
             [("endpoint_id", endpoint), ("expand", "openapi-3.0")],
@@ -148,10 +175,7 @@ class Platform:
                 if reason
                 else {"endpoint_id": endpoint},
             )
-        meta = as_map(entry.get("metadata"))
-        result = model_schema(endpoint, openapi, meta)
-        self._schemas[endpoint] = result
-        return result
+        return entry
 
     # -- pricing --------------------------------------------------------------------------
 

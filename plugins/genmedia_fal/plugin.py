@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from genmedia.context import AppContext
     from genmedia.provider import Provider
-    from genmedia.types import ErrorReport
+    from genmedia.types import ErrorReport, ModelSchema
 
 
 @hookimpl
@@ -63,6 +63,19 @@ def genmedia_add_options(command_name: str) -> list[click.Parameter] | None:
             ["--priority"], type=click.Choice(["low", "normal"]), help="(fal) Queue priority."
         ),
     ]
+
+
+@hookimpl
+def genmedia_get_schema(
+    endpoint_id: str, provider: Provider, ctx: AppContext, refresh: bool
+) -> ModelSchema | None:
+    """fal's schemas come from its on-disk cache; ``refresh`` skips it."""
+    import sys
+
+    module: Any = sys.modules.get("genmedia_fal.provider")
+    if module is None or not isinstance(provider, module.FalProvider):
+        return None
+    return provider.schema(endpoint_id, refresh=refresh)  # type: ignore[no-any-return]
 
 
 @hookimpl

@@ -60,8 +60,10 @@ class FalProvider(BaseProvider):
     def search(self, query: ModelQuery) -> ModelPage:
         return self.platform.search(query)
 
-    def schema(self, endpoint_id: str) -> ModelSchema:
-        return self.platform.schema(endpoint_id)
+    def schema(self, endpoint_id: str, *, refresh: bool = False) -> ModelSchema:
+        """The model's schema, from the schema cache unless ``refresh`` (see
+        :mod:`genmedia_fal.schema_cache`)."""
+        return self.platform.schema(endpoint_id, refresh=refresh)
 
     def pricing(self, endpoint_ids: list[str]) -> dict[str, Any]:
         return self.platform.pricing(endpoint_ids)

@@ -57,7 +57,7 @@ def _prompt_field(ctx: AppContext, endpoint_id: str, fallback: str | None) -> st
     try:
         provider = ctx.resolve_provider(endpoint_id)
         schema = ctx.pm.hook.genmedia_get_schema(
-            endpoint_id=endpoint_id, provider=provider, ctx=ctx
+            endpoint_id=endpoint_id, provider=provider, ctx=ctx, refresh=False
         )
     except errors.GenmediaError:
         return fallback

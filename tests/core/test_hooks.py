@@ -143,6 +143,45 @@ def test_hook_genmedia_get_schema():
     assert calls == ["example/echo"]
 
 
+def test_hook_genmedia_get_schema_refresh_after_a_cached_schema_rejects_the_input():
+    """A schema served from a cache that rejects the input is asked for again with
+    refresh=True, and the input checked against the new one (a stale cache never
+    rejects a valid input)."""
+    from genmedia.types import FieldSchema
+
+    calls = []
+
+    class Cache:
+        @hookimpl(tryfirst=True)
+        def genmedia_get_schema(self, endpoint_id, refresh):
+            calls.append(refresh)
+            names = ["prompt", "step"] if refresh else ["prompt", "steps"]
+            fields = [FieldSchema(n, "string" if n == "prompt" else "integer") for n in names]
+            return ModelSchema(endpoint_id, input=fields, from_cache=not refresh)
+
+    result = run(["run", "example/echo", "--prompt", "hi", "--step", "3"], Cache())
+    assert result.exit_code == 0, result.output
+    assert calls == [False, True]
+    assert result.json["result"]["echo"] == {"prompt": "hi", "step": 3}  # typed by the new one
+
+    calls.clear()  # --refresh-schema: asked once, with refresh=True
+    result = run(["run", "example/echo", "--prompt", "hi", "--refresh-schema", "--step", "3"], Cache())
+    assert result.exit_code == 0, result.output
+    assert calls == [True]
+
+    class Fresh:  # a schema fetched in this process is not asked for again
+        @hookimpl(tryfirst=True)
+        def genmedia_get_schema(self, endpoint_id, refresh):
+            calls.append(refresh)
+            return ModelSchema(endpoint_id, input=[FieldSchema("steps", "integer")])
+
+    calls.clear()
+    result = run(["run", "example/echo", "--step", "3"], Fresh())
+    assert result.exit_code == 2
+    assert result.error["details"]["did_you_mean"] == ["--steps"]
+    assert calls == [False]
+
+
 def test_hook_genmedia_find_job():
     class Journal:
         @hookimpl

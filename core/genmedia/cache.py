@@ -173,9 +173,10 @@ def namespaces(root: Path | None = None) -> list[str]:
     """The namespaces that have a directory under the cache dir."""
     base = root or cache_root()
     try:
-        return sorted(p.name for p in base.iterdir() if p.is_dir() and _SAFE.sub("", p.name) == p.name)
+        found = [p.name for p in base.iterdir() if p.is_dir()]
     except OSError:
         return []
+    return sorted(name for name in found if _SAFE.sub("", name) == name)
 
 
 def _clear_dir(directory: Path) -> int:

@@ -66,8 +66,7 @@ def cached_entry(
             raise
         hours = stored.age / 3600
         ctx.warn(
-            f"using the schema cached {hours:.1f} h ago: it could not be refreshed "
-            f"({exc.message})"
+            f"using the schema cached {hours:.1f} h ago: it could not be refreshed ({exc.message})"
         )
         return stored.value, True
     cache.put(key, dict(entry), scope=key.rsplit("@", 1)[-1])

@@ -268,20 +268,19 @@ def main() -> None:
         f"paired ratios (median of per-round ratios): cold {paired_cold:.3f}, warm {paired_warm:.3f}"
     )
     print(f"completion->result latency median {lat:.1f} ms, p90 {p90:.1f} ms")
-    if split["warm"] and split["minimal"]:
-        print("\nwhere the time goes, warm genmedia vs minimal script (median ms per phase):")
+    if all(split.values()):
+        print("\nwhere the time goes (median ms per phase, from the emulator's request log):")
+        print(f"  {'phase':<50} {'cold':>7} {'warm':>7} {'script':>7} {'warm-script':>11}")
         for n, name in enumerate(PHASES):
-            ours_ms = statistics.median(row[n] for row in split["warm"])
-            script_ms = statistics.median(row[n] for row in split["minimal"])
-            print(f"  {name:<50} {ours_ms:7.1f} vs {script_ms:7.1f}  (+{ours_ms - script_ms:.1f})")
-    if split["cold"] and split["warm"]:
-        cold_ms = statistics.median(row[1] for row in split["cold"])
-        warm_ms = statistics.median(row[1] for row in split["warm"])
-        print(
-            f"schema cache: first request -> submit {cold_ms:.1f} ms with --refresh-schema "
-            f"(fetch, parse, cache write), {warm_ms:.1f} ms warm (no request); whole run "
-            f"{(med_a - med_w) * 1000:.0f} ms faster warm"
-        )
+            cold_ms, warm_ms, script_ms = (
+                statistics.median(row[n] for row in split[key])
+                for key in ("cold", "warm", "minimal")
+            )
+            print(
+                f"  {name:<50} {cold_ms:7.1f} {warm_ms:7.1f} {script_ms:7.1f} "
+                f"{warm_ms - script_ms:+11.1f}"
+            )
+        print("  (cold: --refresh-schema; script: the minimal script, which fetches no schema)")
     goals = Goals("e2e")
     goals.check(
         "run --download, schema fetched / same-calls httpx script",

@@ -74,14 +74,27 @@ def has_download(env: dict[str, str]) -> bool:
     return "--download" in proc.stdout
 
 
+#: CPU seconds (user + system) of every timed process, by the command's first argument
+#: after the interpreter (genmedia's ``-m`` or the script's path) and its ``--refresh-schema``.
+CPU: dict[str, list[float]] = {}
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str, float, float]:
     """(seconds, stdout, wall-clock start, wall-clock end) of one process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.time()
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    kind = "genmedia" if cmd[1] == "-m" else f"script {cmd[-1]}"
+    kind += " cold" if "--refresh-schema" in cmd else ""
+    CPU.setdefault(kind, []).append(cpu)
     return elapsed, proc.stdout, wall, wall + elapsed
 
 
@@ -262,6 +275,14 @@ def main() -> None:
         ("minimal script (no schema)", med_c, minimal),
     ):
         print(f"{name:<28} median {med * 1000:8.1f} ms  (spread {spread(samples)})")
+    cpu = {k: statistics.median(v[1:]) * 1000 for k, v in CPU.items() if len(v) > 1}
+    if len(cpu) == 4:
+        print(
+            f"CPU (user+sys) medians: genmedia cold {cpu['genmedia cold']:.0f} ms / same-calls "
+            f"script {cpu['script 1']:.0f} ms = {cpu['genmedia cold'] / cpu['script 1']:.2f}x; "
+            f"genmedia warm {cpu['genmedia']:.0f} ms / minimal script {cpu['script 0']:.0f} ms"
+            f" = {cpu['genmedia'] / cpu['script 0']:.2f}x"
+        )
     paired_cold = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
     paired_warm = statistics.median(a / b for a, b in zip(warm, minimal, strict=True))
     print(

@@ -52,7 +52,7 @@ def cached_entry(
 ) -> tuple[Mapping[str, Any], bool]:
     """The model entry for ``key``: (entry, whether it came from the cache)."""
     stored = cache.get(key)
-    usable = stored is not None and isinstance(stored.value, Mapping)
+    usable = stored is not None and _is_entry(stored.value)
     if usable and stored is not None and stored.fresh and not refresh:
         return stored.value, True
     try:
@@ -71,3 +71,12 @@ def cached_entry(
         return stored.value, True
     cache.put(key, dict(entry), scope=key.rsplit("@", 1)[-1])
     return entry, False
+
+
+def _is_entry(value: Any) -> bool:
+    """A model entry as stored: an OpenAPI document with paths or schemas (anything else
+    in the file is damage, read as a miss)."""
+    if not isinstance(value, Mapping):
+        return False
+    openapi = value.get("openapi")
+    return isinstance(openapi, Mapping) and ("paths" in openapi or "components" in openapi)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,13 +111,31 @@ def test_an_invalid_input_is_reported_after_one_refetch(cli, fal_sandbox_env):
 
 @pytest.mark.parametrize(
     "damage",
-    [b"", b'{"format": 1, "key": ', b"\xff\xfe not json", b'{"format": 99, "value": {}}', b"[]"],
-    ids=["empty", "truncated", "binary", "other-format", "not-an-object"],
+    [
+        b"",
+        b'{"format": 1, "key": ',
+        b"\xff\xfe not json",
+        b'{"format": 99, "value": {}}',
+        b"[]",
+        b'{"format": 1, "key": "KEY", "stored_at": NOW, "value": {"openapi": "x"}}',
+        b'{"format": 1, "key": "KEY", "stored_at": "now", "value": {}}',
+    ],
+    ids=[
+        "empty",
+        "truncated",
+        "binary",
+        "other-format",
+        "not-an-object",
+        "no-document",
+        "bad-time",
+    ],
 )
 def test_a_damaged_cache_file_is_a_miss(cli, fal_sandbox_env, damage):
     assert cli("schema", SCHNELL).exit_code == 0
     (path,) = cache_files(genmedia_home())
-    path.write_bytes(damage)
+    key = json.loads(path.read_text())["key"]
+    now = str(time.time()).encode()
+    path.write_bytes(damage.replace(b"KEY", key.encode()).replace(b"NOW", now))
     result = cli("run", SCHNELL, "--prompt", "a cat")
     assert result.exit_code == 0, result
     assert result.stderr == ""

@@ -209,9 +209,12 @@ def test_genmedia_cache_dir_moves_the_cache(cli, fal_sandbox_env, tmp_path, monk
 # -- the fallback rule, without a server (narrow: the fetch is a plain function) --------
 
 
+ENTRY = {"endpoint_id": "m", "openapi": {"paths": {}}}
+
+
 def _stale_cache(tmp_path: Path) -> JsonCache:
     cache = JsonCache(NAMESPACE, ttl=0, root=tmp_path)
-    cache.put("m@h", {"endpoint_id": "m"})
+    cache.put("m@h", ENTRY)
     return cache
 
 
@@ -222,7 +225,7 @@ def test_a_stale_entry_is_used_when_the_refresh_fails(tmp_path):
         raise errors.NetworkError("Network error: connection refused")
 
     entry, cached = cached_entry(ctx, _stale_cache(tmp_path), "m@h", offline, refresh=False)
-    assert entry == {"endpoint_id": "m"} and cached
+    assert entry == ENTRY and cached
     assert "could not be refreshed" in ctx.warnings[0]
     with pytest.raises(errors.NetworkError):  # --refresh-schema asked for a fresh one
         cached_entry(ctx, _stale_cache(tmp_path), "m@h", offline, refresh=True)

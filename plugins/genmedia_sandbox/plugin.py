@@ -67,14 +67,33 @@ def in_process_server() -> Any:
             faults = os.environ.get("GENMEDIA_SANDBOX_FAULTS") or None
             port_file = home / "port"
             preferred = _read_port(port_file)
+            opts: dict[str, Any] = {
+                "faults": faults, "store": store, "validate_platform": validates_platform()
+            }  # fmt: skip
             try:
-                _in_process = start_sandbox(preferred or 0, faults=faults, store=store)
+                _in_process = start_sandbox(preferred or 0, **opts)
             except OSError:  # the store's usual port is busy (another process holds it)
-                _in_process = start_sandbox(0, faults=faults, store=store)
+                _in_process = start_sandbox(0, **opts)
             if preferred is None:
                 port_file.write_text(str(_in_process.port))
             _register_stop()
         return _in_process
+
+
+def validates_platform() -> bool:
+    """Whether the in-process emulator checks ``/api/v1`` traffic against fal's document.
+
+    Only a test harness reads those checks (the pytest plugin fails a test on any issue),
+    and building the checker costs ~0.5 s of imports: so a ``--sandbox`` command checks
+    when ``genmedia_sandbox.pytest_plugin`` is loaded in this process or
+    ``GENMEDIA_SANDBOX_VALIDATE=1``, and ``GENMEDIA_SANDBOX_VALIDATE=0`` turns it off.
+    """
+    import sys
+
+    flag = os.environ.get("GENMEDIA_SANDBOX_VALIDATE", "").strip()
+    if flag:
+        return flag not in ("0", "false", "no", "off")
+    return "genmedia_sandbox.pytest_plugin" in sys.modules
 
 
 def _register_stop() -> None:

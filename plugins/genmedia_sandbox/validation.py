@@ -127,6 +127,10 @@ def _oas30_validator_class() -> Any:
     Schema meaning, as pydantic on fal's side applies them."""
     from jsonschema import _keywords as draft
     from jsonschema import validators
+
+    from .osv_settings import install
+
+    install()  # its one setting without importing pydantic (see osv_settings)
     from openapi_schema_validator import OAS30Validator
 
     base = OAS30Validator.VALIDATORS

@@ -51,6 +51,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GENMEDIA_HOME", str(home))
     # the sandbox's persistent state (jobs, files, assets of --sandbox) is per test too
     monkeypatch.setenv("GENMEDIA_SANDBOX_HOME", str(tmp_path / "sandbox-home"))
+    # retries happen at once: the delays are still computed, reported and budgeted
+    # (tests of back-off and Retry-After assert the computed delay, never the clock)
+    monkeypatch.setenv("GENMEDIA_RETRY_DELAY_SCALE", "0")
     return home
 
 

@@ -7,11 +7,16 @@ a download host.
 
 :func:`retry_call` repeats a call that the caller marked safe to repeat, with jittered
 exponential backoff, caps on attempts and total time, and ``Retry-After`` honoured.
+
+``GENMEDIA_RETRY_DELAY_SCALE`` (a test setting, :func:`delay_scale`) multiplies every wait
+between attempts; the delays computed, reported to ``on_retry`` and counted against the
+policy's total stay the same.
 """
 
 from __future__ import annotations
 
 import email.utils
+import os
 import random
 import time
 from collections.abc import Callable, Collection
@@ -27,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 T = TypeVar("T")
 
 USER_AGENT = f"genmedia/{__version__}"
+#: The test setting that scales every retry wait (see :func:`delay_scale`).
+DELAY_SCALE_ENV = "GENMEDIA_RETRY_DELAY_SCALE"
 #: Statuses that are safe to retry for an idempotent call.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -93,6 +100,31 @@ def backoff(attempt: int, policy: RetryPolicy) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def delay_scale() -> float:
+    """The factor applied to every retry wait: ``$GENMEDIA_RETRY_DELAY_SCALE``, default 1.
+
+    A test setting: genmedia's test suite sets 0, so retries happen at once while the
+    delay each one would have waited is still computed (back-off or ``Retry-After``),
+    reported to ``on_retry`` (``--debug`` prints it) and counted against the policy's
+    total, so the number of attempts is what it is in real use. Values are clamped to
+    0–1 (a setting can only shorten waits); anything that is not a number means 1.
+    """
+    raw = os.environ.get(DELAY_SCALE_ENV)
+    if not raw:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        return 1.0
+    return min(1.0, max(0.0, value)) if value == value else 1.0
+
+
+def scaled(delay: float) -> float:
+    """``delay`` as actually waited: ``delay * delay_scale()`` (for plugins that sleep
+    between retries themselves, e.g. with :func:`backoff`)."""
+    return delay * delay_scale()
+
+
 def is_transport_error(exc: BaseException) -> bool:
     import httpx
 
@@ -122,6 +154,7 @@ def retry_call(
     """
     start = clock()
     attempt = 0
+    skipped = 0.0  # waits the delay scale cut short, still counted against policy.total
     while True:
         try:
             value = call()
@@ -132,7 +165,7 @@ def retry_call(
                 else policy.transport_errors and is_transport_error(exc)
             )
             delay = backoff(attempt, policy)
-            if not retryable or not _budget_left(attempt, delay, start, policy, clock):
+            if not retryable or not _budget_left(attempt, delay, start - skipped, policy, clock):
                 raise
             reason = f"{type(exc).__name__}: {exc}"
             stale: Any = None
@@ -146,14 +179,16 @@ def retry_call(
             advised = parse_retry_after(_header(value, "retry-after"))
             if advised is not None:
                 delay = min(advised, policy.retry_after_cap)
-            if not _budget_left(attempt, delay, start, policy, clock):
+            if not _budget_left(attempt, delay, start - skipped, policy, clock):
                 return value
             reason = f"HTTP {getattr(value, 'status_code', '?')}"
             stale = value
         if on_retry is not None:
             on_retry(attempt + 1, delay, reason)
         _close(stale)
-        sleep(delay)
+        waited = scaled(delay)
+        skipped += delay - waited
+        sleep(waited)
         attempt += 1
 
 

@@ -9,7 +9,21 @@ import time
 import httpx
 import pytest
 
-from genmedia.http import USER_AGENT, RetryPolicy, make_client, parse_retry_after, retry_call
+from genmedia.http import (
+    DELAY_SCALE_ENV,
+    USER_AGENT,
+    RetryPolicy,
+    delay_scale,
+    make_client,
+    parse_retry_after,
+    retry_call,
+)
+
+
+@pytest.fixture(autouse=True)
+def real_delays(monkeypatch):
+    """These tests read the waits from a fake clock: no scaling (the suite sets 0)."""
+    monkeypatch.delenv(DELAY_SCALE_ENV, raising=False)
 
 
 class Clock:
@@ -132,6 +146,35 @@ def test_backoff_grows_with_jitter():
     for i, delay in enumerate(clock.sleeps):
         ceiling = 2**i
         assert ceiling / 2 <= delay <= ceiling
+
+
+def test_the_delay_scale_shortens_waits_but_not_the_computed_delays(monkeypatch):
+    monkeypatch.setenv(DELAY_SCALE_ENV, "0")
+    client, calls = scripted(httpx.Response(503, headers={"Retry-After": "4"}))
+    clock = Clock()
+    reported = []
+    policy = RetryPolicy(attempts=100, total=10, retry_after_cap=30)
+    retry_call(
+        lambda: client.get("http://h/x"),
+        policy,
+        sleep=clock.sleep,
+        clock=clock,
+        on_retry=lambda attempt, delay, reason: reported.append(delay),
+    )
+    assert clock.sleeps == [0.0, 0.0]  # nothing waited
+    assert reported == [4.0, 4.0]  # the delays Retry-After asked for
+    assert len(calls) == 3  # the budget counts the computed delays: same attempts as unscaled
+
+
+@pytest.mark.parametrize(
+    ("raw", "scale"),
+    [(None, 1.0), ("", 1.0), ("0", 0.0), ("0.5", 0.5), ("7", 1.0), ("-1", 0.0), ("x", 1.0),
+     ("nan", 1.0)],
+)  # fmt: skip
+def test_delay_scale_values(monkeypatch, raw, scale):
+    if raw is not None:
+        monkeypatch.setenv(DELAY_SCALE_ENV, raw)
+    assert delay_scale() == scale
 
 
 def test_client_sends_user_agent_and_no_authorization():

@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 
-from genmedia.http import RetryPolicy, backoff
+from genmedia.http import RetryPolicy, backoff, scaled
 
 #: S3's smallest part (except the last) and its largest part count.
 MIN_PART = 5 * 1024 * 1024
@@ -159,7 +159,7 @@ class Source:
         self._retries += 1
         if self.on_retry is not None:
             self.on_retry(self._retries, delay, str(exc))
-        time.sleep(delay)
+        time.sleep(scaled(delay))  # GENMEDIA_RETRY_DELAY_SCALE (a test setting)
 
     def readinto(self, view: memoryview) -> int:
         """Fill ``view`` as far as the stream goes; 0 only at the true end of the file."""

@@ -21,6 +21,7 @@ overrides the number of examples of either.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterator
@@ -180,6 +181,7 @@ def _safe(text: str) -> str:
     return text
 
 
+@functools.cache  # one strategy object for every draw (building one costs more than drawing)
 def hostile_text() -> st.SearchStrategy[str]:
     any_char = st.characters(codec=None, categories=None)
     return st.one_of(
@@ -195,6 +197,7 @@ def hostile_text() -> st.SearchStrategy[str]:
     ).map(_safe)
 
 
+@functools.cache
 def paths(tmp: Path) -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(
@@ -215,6 +218,7 @@ def paths(tmp: Path) -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
 def number_text() -> st.SearchStrategy[str]:
     return st.one_of(
         st.integers(-(10**12), 10**12).map(str),
@@ -226,6 +230,7 @@ def number_text() -> st.SearchStrategy[str]:
 # --------------------------------------------------------------------------- argv
 
 
+@functools.cache
 def option_value(param: click.Option, tmp: Path) -> st.SearchStrategy[str]:
     kind = param.type
     if isinstance(kind, click.Choice):
@@ -239,6 +244,7 @@ def option_value(param: click.Option, tmp: Path) -> st.SearchStrategy[str]:
     return hostile_text()
 
 
+@functools.cache
 def options_for(cmd: click.Command, tmp: Path) -> st.SearchStrategy[list[str]]:
     singles = []
     for param in cmd.params:
@@ -257,6 +263,7 @@ def options_for(cmd: click.Command, tmp: Path) -> st.SearchStrategy[list[str]]:
     )
 
 
+@functools.cache
 def arguments_for(cmd: click.Command, path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
     parts = []
     for param in cmd.params:
@@ -280,7 +287,20 @@ def arguments_for(cmd: click.Command, path: tuple[str, ...]) -> st.SearchStrateg
     return st.tuples(*parts).map(lambda groups: [t for g in groups for t in g])
 
 
+_FIELD_VALUES: dict[tuple[int, Path], st.SearchStrategy[str]] = {}
+
+
 def field_value(node: dict[str, Any], tmp: Path) -> st.SearchStrategy[str]:
+    """The strategy for one model input (built once per schema node: MODELS lives for the
+    whole session, so ``id(node)`` is stable)."""
+    key = (id(node), tmp)
+    found = _FIELD_VALUES.get(key)
+    if found is None:
+        found = _FIELD_VALUES[key] = _field_value(node, tmp)
+    return found
+
+
+def _field_value(node: dict[str, Any], tmp: Path) -> st.SearchStrategy[str]:
     kind = node.get("type")
     choices = node.get("enum")
     typed: list[st.SearchStrategy[str]] = [hostile_text()]
@@ -306,14 +326,24 @@ def field_value(node: dict[str, Any], tmp: Path) -> st.SearchStrategy[str]:
     return st.one_of(typed)
 
 
+@functools.cache
+def _endpoints() -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(sorted(MODELS)), hostile_text())
+
+
+@functools.cache
+def _input_names(endpoint: str) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(sorted(MODELS[endpoint])), max_size=4)
+
+
 @st.composite
 def model_inputs(draw: Any, tmp: Path) -> list[str]:
-    endpoint = draw(st.one_of(st.sampled_from(sorted(MODELS)), hostile_text()))
+    endpoint = draw(_endpoints())
     props = MODELS.get(endpoint, {})
     argv = [endpoint]
     names = sorted(props)
     if names:
-        chosen = draw(st.lists(st.sampled_from(names), max_size=4))
+        chosen = draw(_input_names(endpoint))
         for name in chosen:
             value = draw(field_value(props[name], tmp))
             argv += [f"--{name}", value] if draw(st.booleans()) else [f"--{name}={value}"]
@@ -324,30 +354,44 @@ def model_inputs(draw: Any, tmp: Path) -> list[str]:
     return argv
 
 
-@st.composite
-def invocations(draw: Any, tmp: Path) -> list[str]:
+@functools.cache
+def _commands() -> dict[str, st.SearchStrategy[tuple[tuple[str, ...], click.Command]]]:
+    """The command pickers of :func:`invocations` (built once, drawn from every example)."""
     offline = [(p, c) for p, c in TREE if p in OFFLINE]
     online = [(p, c) for p, c in TREE if p not in OFFLINE]
+    # half of the online ones run a model: the path with the most input handling
+    run = [(p, c) for p, c in online if p == ("run",)]
+    return {
+        "online": st.one_of(st.sampled_from(online), st.sampled_from(run)),
+        "any": st.sampled_from(TREE),
+        "offline": st.sampled_from(offline),
+    }
+
+
+@st.composite
+def invocations(draw: Any, tmp: Path) -> list[str]:
+    pick = _commands()
     if draw(st.floats(0, 1)) < NETWORK_SHARE:
-        # half of them run a model: the path with the most input handling
-        run = [(p, c) for p, c in online if p == ("run",)]
-        path, cmd = draw(st.one_of(st.sampled_from(online), st.sampled_from(run)))
+        path, cmd = draw(pick["online"])
     elif draw(st.integers(0, 3)) == 0:
         # anything that fails before a request: bad commands, bad options, --help, a bad
         # endpoint's local checks (run without a resolvable model, ...)
-        path, cmd = draw(st.sampled_from(TREE))
+        path, cmd = draw(pick["any"])
         argv = [*path, draw(hostile_text())]
         # the CI profile keeps this branch offline: an unknown option stops it in parsing
         bogus = PROFILE != "long" or draw(st.booleans())
         return _globals(draw, tmp) + argv + ["--no-such-option-for-fuzz"] * bogus
     else:
-        path, cmd = draw(st.sampled_from(offline))
+        path, cmd = draw(pick["offline"])
     argv = list(path)
     if path == ("run",):
         argv += draw(model_inputs(tmp))
     argv += draw(arguments_for(cmd, path))
     argv += draw(options_for(cmd, tmp))
     return _globals(draw, tmp) + argv
+
+
+_FIELDS_ARG = st.one_of(st.sampled_from(["status", "jobs[0]", "a[-1].b"]), hostile_text())
 
 
 def _globals(draw: Any, tmp: Path) -> list[str]:
@@ -361,7 +405,7 @@ def _globals(draw: Any, tmp: Path) -> list[str]:
     if draw(st.integers(0, 19)) == 0:
         head += [
             "--field",
-            draw(st.one_of(st.sampled_from(["status", "jobs[0]", "a[-1].b"]), hostile_text())),
+            draw(_FIELDS_ARG),
         ]
     return head
 

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,15 @@ from genmedia.context import AppContext
 from genmedia.testing import InvokeResult
 
 pytest_plugins = ["genmedia_sandbox.pytest_plugin"]
+
+# The processes the tests start (`python -m genmedia …`, several hundred) reuse compiled
+# bytecode: with PYTHONDONTWRITEBYTECODE set (some CI images and dev machines set it), each
+# would compile genmedia's sources again, ~0.15 s of CPU apiece. The cache lives outside
+# the repository, so the reason for that setting (no __pycache__ in the tree) still holds.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) and not os.environ.get("PYTHONPYCACHEPREFIX"):
+    os.environ["PYTHONPYCACHEPREFIX"] = os.path.join(
+        tempfile.gettempdir(), f"genmedia-tests-pycache-{os.getuid()}"
+    )
 
 ISOLATED_VARS = (
     "FAL_KEY",

@@ -8,7 +8,8 @@ Usage: ``python bench/sandbox_start.py [N]`` (default N = 7).
   ``fresh_fal_sandbox``), median of N;
 - commands (issue 14, item 8): ``genmedia --sandbox run ENDPOINT --prompt … --json`` and
   ``genmedia --sandbox run ENDPOINT --help`` as fresh processes, interleaved with the same
-  commands against an emulator served by this script (goal: within 1.5x).
+  commands against an emulator served by this script with ``genmedia sandbox serve``'s
+  defaults, so both wait for the same model run (goal: within 1.5x).
 
 Each figure is printed beside its goal (``bench/goals.py``).
 """

@@ -131,50 +131,79 @@ class Catalog:
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         self._dir = data_dir
         self._lock = threading.Lock()
+        self._built: dict[str, CatalogModel] = {}  # endpoint id → model, built once
 
     @cached_property
     def models(self) -> dict[str, CatalogModel]:
         with self._lock:
-            return self._load()
+            return dict(sorted((eid, self._build(eid)) for eid in self._sources))
 
-    def _load(self) -> dict[str, CatalogModel]:
-        models_dir = self._dir / "models"
-        index = json.loads((models_dir / "INDEX.json").read_text())
+    @cached_property
+    def _sources(self) -> dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+        """Endpoint id → (its INDEX.json row, its captured ``/v1/models`` entry): what the
+        catalogue holds, read without parsing the 40 model documents (a ``--sandbox``
+        command usually needs one of them: :meth:`get` builds only that one)."""
+        index = json.loads((self._dir / "models" / "INDEX.json").read_text())
+        entries = json.loads((self._dir / "v1-models-entries-with-openapi.json").read_text())
+        found: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {
+            row["endpoint_id"]: (row, None) for row in index
+        }
+        for entry in entries:
+            row, _ = found.get(entry["endpoint_id"], (None, None))
+            found[entry["endpoint_id"]] = (row, entry)
+        return found
+
+    @cached_property
+    def _rows(self) -> dict[str, dict[str, Any]]:
+        """Listing metadata by endpoint id (metadata rows first, then captured entries)."""
         rows = {
             r["endpoint_id"]: r["metadata"]
             for r in json.loads((self._dir / "v1-models-metadata-rows.json").read_text())
         }
-        entries = json.loads((self._dir / "v1-models-entries-with-openapi.json").read_text())
-        for entry in entries:
-            rows.setdefault(entry["endpoint_id"], entry["metadata"])
-        found: dict[str, CatalogModel] = {}
-        for row in index:
-            eid = row["endpoint_id"]
-            doc = json.loads((models_dir / (eid.replace("/", "__") + ".json")).read_text())
+        for _, entry in self._sources.values():
+            if entry is not None:
+                rows.setdefault(entry["endpoint_id"], entry["metadata"])
+        return rows
+
+    def _build(self, eid: str) -> CatalogModel:
+        """The model of ``eid`` (a key of :attr:`_sources`), built once (call under the lock)."""
+        model = self._built.get(eid)
+        if model is not None:
+            return model
+        row, entry = self._sources[eid]
+        if row is not None:  # a bundled queue document wins over a captured entry
+            doc = json.loads(
+                (self._dir / "models" / (eid.replace("/", "__") + ".json")).read_text()
+            )
             category = row.get("fal_category") or row.get("category") or ""
-            meta = rows.get(eid) or _synth_metadata(eid, doc, category)
+            meta = self._rows.get(eid) or _synth_metadata(eid, doc, category)
             aliases = tuple({row.get("doc_endpoint_id") or eid} - {eid})
-            found[eid] = CatalogModel(
+            model = CatalogModel(
                 eid, doc, row["input_schema_name"], row["output_schema_name"], meta, aliases
             )
-        for entry in entries:
-            eid = entry["endpoint_id"]
-            if eid in found:
-                continue
+        else:
+            assert entry is not None
             inp, out = _select_schemas(entry["openapi"])
-            found[eid] = CatalogModel(eid, entry["openapi"], inp, out, entry["metadata"])
-        return dict(sorted(found.items()))
+            model = CatalogModel(eid, entry["openapi"], inp, out, entry["metadata"])
+        self._built[eid] = model
+        return model
 
     @cached_property
-    def _by_lower(self) -> dict[str, CatalogModel]:
-        table: dict[str, CatalogModel] = {}
-        for model in self.models.values():
-            for name in (model.endpoint_id, *model.aliases):
-                table[name.lower()] = model
+    def _by_lower(self) -> dict[str, str]:
+        """Lower-cased endpoint id or alias → endpoint id."""
+        table: dict[str, str] = {}
+        for eid, (row, _) in sorted(self._sources.items()):  # later ids win, as before
+            aliases = {row.get("doc_endpoint_id") or eid} if row is not None else set()
+            for name in (eid, *(aliases - {eid})):
+                table[name.lower()] = eid
         return table
 
     def get(self, endpoint_id: str) -> CatalogModel | None:
-        return self._by_lower.get(endpoint_id.strip("/").lower())
+        eid = self._by_lower.get(endpoint_id.strip("/").lower())
+        if eid is None:
+            return None
+        with self._lock:
+            return self._build(eid)
 
     def match_path(self, path: str) -> tuple[CatalogModel, str] | None:
         """Longest catalog endpoint id that prefixes ``path``; returns (model, sub-path)."""

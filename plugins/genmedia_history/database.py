@@ -85,32 +85,67 @@ def _classify(exc: BaseException) -> str:
 
 @contextmanager
 def open_database(path: Path, busy_timeout: float, *, write: bool) -> Iterator[sqlite3.Connection]:
-    """A connection to the journal at ``path``, the schema migrated (for ``write``) and checked."""
-    if not write and not path.is_file():
-        raise JournalError("no job recorded yet", "empty", path)
+    """A connection to the journal at ``path``, the schema migrated (for ``write``) and
+    checked, closed when the block ends."""
+    conn = open_writer(path, busy_timeout) if write else _open_reader(path, busy_timeout)
     try:
-        if write:
-            _create_private(path)
-            conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
-        else:
-            conn = _connect_read_only(path, busy_timeout)
-    except (sqlite3.Error, OSError) as exc:
-        raise _error(exc, path) from None
-    try:
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        # WAL + NORMAL: a commit survives any crash or kill of the process (the WAL is
-        # in the OS page cache); only an OS crash or power loss could drop the last
-        # transactions. FULL would fsync on every status change, on the path between
-        # a job's completion and fetching its result.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        _migrate(conn, path, write=write)
         yield conn
     except sqlite3.Error as exc:
         raise _error(exc, path) from None
     finally:
         conn.close()
+
+
+def open_writer(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """A connection that writes the journal at ``path`` (created private if missing), the
+    schema migrated; the caller closes it. It may be shared by threads (the caller
+    serializes its use): :class:`~genmedia_history.journal.Journal` keeps one per process
+    for a whole run (:meth:`~genmedia_history.journal.Journal.keep_open`)."""
+    try:
+        _create_private(path)
+        conn = sqlite3.connect(
+            str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+    except (sqlite3.Error, OSError) as exc:
+        raise _error(exc, path) from None
+    try:
+        _setup(conn, busy_timeout)
+        _migrate(conn, path, write=True)
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise _error(exc, path) from None
+        raise
+    return conn
+
+
+def _open_reader(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    if not path.is_file():
+        raise JournalError("no job recorded yet", "empty", path)
+    try:
+        conn = _connect_read_only(path, busy_timeout)
+    except (sqlite3.Error, OSError) as exc:
+        raise _error(exc, path) from None
+    try:
+        _setup(conn, busy_timeout)
+        _migrate(conn, path, write=False)
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise _error(exc, path) from None
+        raise
+    return conn
+
+
+def _setup(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # WAL + NORMAL: a commit survives any crash or kill of the process (the WAL is in the
+    # OS page cache); only an OS crash or power loss could drop the last transactions,
+    # until the next checkpoint syncs them. A write that must survive those too (the row
+    # written at submit) commits with synchronous = FULL: one fdatasync of the WAL.
+    conn.execute("PRAGMA synchronous = NORMAL")
 
 
 def _create_private(path: Path) -> None:

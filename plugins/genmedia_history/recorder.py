@@ -4,6 +4,15 @@ Every write goes through :func:`_write`: a journal that is locked, read-only, co
 from a newer genmedia becomes one warning on stderr and the run carries on. State is kept
 in ``ctx.stash`` (one :class:`~genmedia.context.AppContext` per invocation), never per process, so
 in-process invocations (tests, embedders) do not share it.
+
+Off the critical path: an invocation writes through one kept-open connection
+(:meth:`Journal.keep_open`), closed when the invocation ends (click's root context), so a
+run pays one fdatasync for its submit row (synced before the wait starts: the journal's
+promise) and the WAL checkpoint when the connection closes, nothing per status change.
+The host's COMPLETED is not written when it arrives — that would sit between the job's
+completion and the result GET — but with the next write of that job: the result
+(:func:`handle_result`), how the wait ended (:func:`job_finished`), or at the end of the
+invocation.
 """
 
 from __future__ import annotations
@@ -18,12 +27,11 @@ import attrs
 
 from genmedia import truthy
 from genmedia.context import StashKey
-from genmedia_history.journal import Journal, JournalError
-from genmedia_history.records import file_record
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
     from genmedia.types import JobHandle, JobStatus, RunRequest, RunResult
+    from genmedia_history.journal import Journal, JournalError
 
 T = TypeVar("T")
 
@@ -42,6 +50,11 @@ class State:
     dead: bool = False
     #: last (status, error) recorded per request id, so polls do not rewrite the row.
     seen: dict[str, tuple[str, str | None]] = attrs.field(factory=dict)
+    #: this invocation's journal, its connection kept open until the invocation ends.
+    journal: Journal | None = None
+    #: state changes not written yet (the host's COMPLETED), per request id: written with
+    #: the job's next write or when the invocation ends.
+    pending: dict[str, tuple[JobHandle, dict[str, Any]]] = attrs.field(factory=dict)
 
 
 STATE: StashKey[State] = StashKey()
@@ -54,6 +67,8 @@ def state(ctx: AppContext) -> State:
 
 def journal_for(ctx: AppContext) -> Journal:
     """The journal: config ``plugins.history.path``, else ``<data dir>/history.db``."""
+    from genmedia_history.journal import Journal
+
     config = ctx.settings.plugin_config("history")
     path = config.get("path")
     location = Path(str(path)).expanduser() if path else ctx.settings.data_dir / "history.db"
@@ -91,11 +106,54 @@ def warning_for(exc: JournalError) -> str:
     return f"the run journal {path} {why}; this job is not recorded (the run goes on)"
 
 
+def _journal(ctx: AppContext) -> Journal:
+    """This invocation's journal: one connection for all its writes, closed (pending
+    changes written first) when the invocation ends."""
+    st = state(ctx)
+    if st.journal is None:
+        import weakref
+
+        import click
+
+        st.journal = journal_for(ctx).keep_open()
+        click_ctx = click.get_current_context(silent=True)
+        if click_ctx is not None:
+            click_ctx.find_root().call_on_close(lambda: finish(ctx))
+        else:  # embedders without click: when the context goes away, or at exit
+            weakref.finalize(ctx, st.journal.close)
+    return st.journal
+
+
+def finish(ctx: AppContext) -> None:
+    """The invocation is over: write what is pending and close the connection."""
+    st = state(ctx)
+    if st.journal is None:
+        return
+    if st.pending and recording(ctx):
+        _write(ctx, lambda j: _flush(j, ctx, list(st.pending)))
+    st.pending.clear()
+    st.journal.close()
+    st.journal = None
+
+
+def _flush(j: Journal, ctx: AppContext, request_ids: list[str]) -> bool:
+    """Write the pending changes of these jobs (inside the caller's transaction)."""
+    st = state(ctx)
+    with j.batch():
+        for request_id in request_ids:
+            held = st.pending.pop(request_id, None)
+            if held is not None:
+                _update_or_record(j, ctx, held[0], held[1])
+    return True
+
+
 def _write(ctx: AppContext, action: Callable[[Journal], T]) -> T | None:
     """Run one journal write; any failure is a warning, never an error."""
+    from genmedia_history.journal import JournalError
+
     st = state(ctx)
     try:
-        done = action(journal_for(ctx))
+        done = action(_journal(ctx))
         st.failed = False
         return done
     except JournalError as exc:
@@ -197,16 +255,24 @@ def job_progress(handle: JobHandle, status: JobStatus, ctx: AppContext) -> None:
         return  # the journal is struggling: only try the state changes that matter
     st.seen[handle.request_id] = key
     started = time.time() if status.status == "IN_PROGRESS" else None
+    kwargs: dict[str, Any] = {
+        "status": new,
+        "host_status": status.status,
+        "started_at": started,
+        "error": status.error,
+        "error_type": status.error_type,
+    }
+    if status.done and new is None:
+        # completed: the result GET comes next and must not wait for the journal; the
+        # result's own write (or the invocation's end) records this
+        st.pending[handle.request_id] = (handle, kwargs)
+        _journal(ctx)  # so that the end of the invocation writes it
+        return
 
     def update(j: Journal) -> bool:
-        kwargs: dict[str, Any] = {
-            "status": new,
-            "host_status": status.status,
-            "started_at": started,
-            "error": status.error,
-            "error_type": status.error_type,
-        }
-        return _update_or_record(j, ctx, handle, kwargs)
+        with j.batch():
+            _flush(j, ctx, [handle.request_id])
+            return _update_or_record(j, ctx, handle, kwargs)
 
     _write(ctx, update)
 
@@ -230,7 +296,9 @@ def job_finished(
 
     def update(j: Journal) -> bool:
         changes = {"status": outcome, "error": message, "error_type": error_type}
-        return _update_or_record(j, ctx, handle, changes, input=input)
+        with j.batch():  # with the host's COMPLETED, if that came first
+            _flush(j, ctx, [handle.request_id])
+            return _update_or_record(j, ctx, handle, changes, input=input)
 
     _write(ctx, update)
 
@@ -239,10 +307,13 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
     if not recording(ctx):
         return
     from genmedia.serialization import unstructure
+    from genmedia_history.records import file_record
 
     files = [file_record(unstructure(f)) for f in result.saved_files]
     failures = [unstructure(f) for f in result.save_failures] or None
     handle = result.handle
+    # the row becomes completed (host status included): nothing pending is left to write
+    state(ctx).pending.pop(result.request_id, None)
 
     def complete(j: Journal) -> bool:
         provider = handle.provider if handle is not None else None
@@ -283,6 +354,7 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
 def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
     from genmedia import errors
     from genmedia.types import JobHandle
+    from genmedia_history.journal import JournalError
 
     journal = journal_for(ctx)
     if not journal.exists:

@@ -6,7 +6,6 @@ commands. States: see :mod:`genmedia_history.journal` and docs/history.md.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -60,6 +59,8 @@ def file_record(data: Any) -> FileRecord:
 
 def sha256_of(path: str) -> str | None:
     """The SHA-256 of the file at ``path``; None if it cannot be read."""
+    import hashlib
+
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as fh:

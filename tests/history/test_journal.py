@@ -188,8 +188,10 @@ def test_locked_database_times_out_as_locked(journal: Journal) -> None:
         holder.close()
 
 
-def _writer(path: str, worker: int, count: int) -> None:
+def _writer(path: str, worker: int, count: int, keep: bool) -> None:
     journal = Journal(Path(path), busy_timeout=30)
+    if keep:  # one connection for all the writes, as a run has
+        journal.keep_open()
     for i in range(count):
         rid = f"w{worker}-{i}"
         journal.record_job(
@@ -208,10 +210,11 @@ def _writer(path: str, worker: int, count: int) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_many_processes_write_at_once(journal: Journal) -> None:
+@pytest.mark.parametrize("keep", [False, True], ids=["per-operation", "kept-open"])
+def test_many_processes_write_at_once(journal: Journal, keep: bool) -> None:
     """Six processes race to create the database and each records 15 jobs."""
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_writer, args=(str(journal.path), w, 15)) for w in range(6)]
+    procs = [ctx.Process(target=_writer, args=(str(journal.path), w, 15, keep)) for w in range(6)]
     for p in procs:
         p.start()
     for p in procs:

@@ -1,7 +1,8 @@
 """The run journal: one SQLite database of every job genmedia submitted.
 
-The database (``history.db`` in the data directory) is opened per operation, in WAL mode
-with a busy timeout, so several genmedia processes can record at once. Its schema is
+The database (``history.db`` in the data directory) is in WAL mode with a busy timeout, so
+several genmedia processes can record at once (connections:
+:mod:`genmedia_history.connections`). Its schema is
 versioned with ``PRAGMA user_version`` and migrated forward by
 :data:`~genmedia_history.database.MIGRATIONS`; a database written by a newer genmedia is
 read but never written.
@@ -26,25 +27,17 @@ States (``jobs.status``), see docs/history.md:
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from genmedia_history.database import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    JournalError,
-    _error,
-    open_database,
-    open_writer,
-)
+from genmedia_history.connections import Connections
+from genmedia_history.database import MIGRATIONS, SCHEMA_VERSION, JournalError, open_database
 from genmedia_history.records import (
     FINISHED,
     JSON_COLUMNS,
@@ -55,6 +48,7 @@ from genmedia_history.records import (
     JobRecord,
     Query,
     dumps_stored,
+    like_escape,
     prompt_text,
     strip_media,
 )
@@ -77,155 +71,41 @@ __all__ = [
 
 # --------------------------------------------------------------------------- the journal
 
-#: connections inherited through fork: kept referenced, never closed by the child.
-_INHERITED: list[sqlite3.Connection] = []
-
 
 @attrs.define
 class Journal:
-    """The journal at ``path``.
-
-    By default each public method opens, uses and closes a connection (the ``history``
-    commands, tools, tests). :meth:`keep_open` makes the writes share one connection until
-    :meth:`close` — what a run does: opening a connection costs a few system calls, and
-    closing the last one checkpoints the WAL (two fdatasync), so one connection for the
-    whole run instead of one per write takes ~10 fdatasync off each run.
-
-    Durability: :meth:`record_job` (the row written at submit) commits with
-    ``synchronous = FULL`` — the WAL is synced before it returns — unless called with
-    ``durable=False``; every other write commits with ``NORMAL`` (survives a crash or kill
-    of the process, synced at the next checkpoint). Writes are short transactions (readers
-    in other processes are never blocked, writers wait ``busy_timeout``), and a kept-open
-    connection may be used from several threads: one transaction at a time.
-    """
+    """The journal at ``path``: a connection per operation, or one for all of them from
+    :meth:`keep_open` to :meth:`close` (a run). Only :meth:`record_job` syncs."""
 
     path: Path
     busy_timeout: float = 5.0
     #: rows the last reads could not decode (``{"id", "request_id", "reason"}``): they
     #: are skipped, never fatal, and the commands say so.
     skipped: list[dict[str, Any]] = attrs.field(factory=list, init=False)
-    _keep: bool = attrs.field(default=False, init=False)
-    _conn: sqlite3.Connection | None = attrs.field(default=None, init=False, repr=False)
-    _pid: int = attrs.field(default=0, init=False, repr=False)
-    _lock: threading.RLock = attrs.field(factory=threading.RLock, init=False, repr=False)
-    _txn: sqlite3.Connection | None = attrs.field(default=None, init=False, repr=False)
-
-    # -- connections ---------------------------------------------------------------------
+    connections: Connections = attrs.field(
+        init=False, repr=False, eq=False, default=attrs.Factory(Connections, takes_self=True)
+    )
 
     @property
     def exists(self) -> bool:
         return self.path.is_file()
 
     def connect(self, *, write: bool) -> AbstractContextManager[sqlite3.Connection]:
-        """A new connection with the schema migrated (for ``write``) and checked, closed
-        when the block ends (a kept-open connection is not used here)."""
+        """A new connection with the schema migrated (for ``write``) and checked."""
         return open_database(self.path, self.busy_timeout, write=write)
 
     def keep_open(self) -> Journal:
-        """Share one writing connection between all writes until :meth:`close`; it is
-        opened by the first write (a run that records nothing opens nothing)."""
-        self._keep = True
+        """Writes share one connection (opened by the first) until :meth:`close`."""
+        self.connections.keep_open()
         return self
 
     def close(self) -> None:
-        """Close the kept-open connection (SQLite checkpoints the WAL if it was the last
-        connection to the journal) and go back to a connection per operation."""
-        with self._lock:
-            self._keep = False
-            conn, self._conn = self._conn, None
-            if conn is not None and self._pid == os.getpid():
-                try:
-                    conn.close()
-                except sqlite3.Error:
-                    pass
+        """Close the kept-open connection; back to a connection per operation."""
+        self.connections.close()
 
-    @contextmanager
-    def batch(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
-        """One write transaction; the writes made inside it (this journal's methods
-        included) commit together. ``durable``: commit with ``synchronous = FULL``."""
-        with self._lock:
-            if self._txn is not None:  # nested: part of the enclosing transaction
-                yield self._txn
-                return
-            conn = self._writer()
-            kept = conn is self._conn
-            try:
-                try:
-                    if durable:
-                        conn.execute("PRAGMA synchronous = FULL")
-                    conn.execute("BEGIN IMMEDIATE")
-                    self._txn = conn
-                    try:
-                        self._check_version(conn)
-                        yield conn
-                        conn.execute("COMMIT")
-                    except BaseException:
-                        if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                        raise
-                    finally:
-                        self._txn = None
-                finally:
-                    if durable:
-                        _quietly(conn, "PRAGMA synchronous = NORMAL")
-            except (sqlite3.Error, JournalError) as exc:
-                error = exc if isinstance(exc, JournalError) else _error(exc, self.path)
-                if kept and error.reason != "locked":
-                    self._drop()  # a connection that failed is not reused
-                if error is exc:
-                    raise
-                raise error from None
-            finally:
-                if not kept:
-                    conn.close()
-
-    def _check_version(self, conn: sqlite3.Connection) -> None:
-        """Another genmedia may have migrated the schema since the connection opened."""
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise JournalError(
-                f"schema version {version} is newer than this genmedia's ({SCHEMA_VERSION})",
-                "newer",
-                self.path,
-            )
-
-    def _writer(self) -> sqlite3.Connection:
-        """The kept-open connection (opened now if needed), or a new one to close."""
-        if not self._keep:
-            return open_writer(self.path, self.busy_timeout)
-        if self._conn is not None and self._pid != os.getpid():
-            # inherited through fork: never used nor closed here (the parent owns it)
-            _INHERITED.append(self._conn)
-            self._conn = None
-        if self._conn is None:
-            self._conn = open_writer(self.path, self.busy_timeout)
-            self._pid = os.getpid()
-        return self._conn
-
-    def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
-
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        """The connection of the transaction in progress or the kept-open one (they see
-        this process's writes), else a new read-only connection."""
-        with self._lock:
-            conn = self._txn
-            if conn is None and self._conn is not None and self._pid == os.getpid():
-                conn = self._conn
-            if conn is not None:
-                try:
-                    yield conn
-                except sqlite3.Error as exc:
-                    raise _error(exc, self.path) from None
-                return
-        with self.connect(write=False) as conn:
-            yield conn
+    def batch(self, *, durable: bool = False) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction: the writes made inside it commit together."""
+        return self.connections.batch(durable=durable)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -248,9 +128,8 @@ class Journal:
         """Insert the job, or fill in what an existing row lacks; returns the row id.
 
         An existing row keeps its input, times and status (``status REQUEST_ID --wait``
-        calls this again when it reattaches, with no input). ``durable``: the row is
-        synced to disk before this returns (``synchronous = FULL``), so a job that exists
-        at the host is never forgotten, not even after an OS crash.
+        calls this again when it reattaches, with no input). ``durable``: synced to disk
+        before this returns, so a job that exists at the host is never forgotten.
         """
         now = time.time()
         with self.batch(durable=durable) as conn:
@@ -406,7 +285,7 @@ class Journal:
     def get(self, reference: str) -> JobRecord | None:
         """A job by row id, request id (or a unique prefix of one, 6+ characters) or ``last``."""
         try:
-            with self._reading() as conn:
+            with self.connections.reading() as conn:
                 if reference == "last":
                     rows = conn.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 1").fetchall()
                 elif reference.isascii() and reference.isdigit() and len(reference) <= 18:
@@ -424,7 +303,7 @@ class Journal:
                         rows = conn.execute(
                             "SELECT * FROM jobs WHERE request_id LIKE ? ESCAPE '\\'"
                             " ORDER BY id DESC LIMIT 2",
-                            (_like_escape(reference) + "%",),
+                            (like_escape(reference) + "%",),
                         ).fetchall()
                         if len({r["request_id"] for r in rows}) > 1:
                             raise JournalError(
@@ -454,7 +333,7 @@ class Journal:
                 args.append(query.endpoint)
             else:
                 where.append("(endpoint_id = ? OR endpoint_id LIKE ? ESCAPE '\\')")
-                args += [query.endpoint, _like_escape(query.endpoint.rstrip("/")) + "/%"]
+                args += [query.endpoint, like_escape(query.endpoint.rstrip("/")) + "/%"]
         if query.statuses:
             wanted: list[str] = []
             for s in query.statuses:
@@ -467,7 +346,7 @@ class Journal:
         if query.text:
             for word in query.text.split():
                 where.append("prompt LIKE ? ESCAPE '\\'")
-                args.append(f"%{_like_escape(word)}%")
+                args.append(f"%{like_escape(word)}%")
         sql = "SELECT * FROM jobs"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -475,7 +354,7 @@ class Journal:
         if query.limit:
             sql += f" LIMIT {int(query.limit)}"
         try:
-            with self._reading() as conn:
+            with self.connections.reading() as conn:
                 records = [self._record(conn, row) for row in conn.execute(sql, args).fetchall()]
                 return [r for r in records if r is not None]
         except JournalError as exc:
@@ -517,14 +396,3 @@ class Journal:
             ).fetchall()
         ]
         return structure(data, JobRecord)  # type: ignore[no-any-return]
-
-
-def _quietly(conn: sqlite3.Connection, sql: str) -> None:
-    try:
-        conn.execute(sql)
-    except sqlite3.Error:
-        pass
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -177,3 +177,8 @@ def dumps_stored(value: Any) -> str | None:
     if value is None:
         return None
     return json.dumps(strip_media(value), ensure_ascii=False, default=str, sort_keys=False)
+
+
+def like_escape(text: str) -> str:
+    """``text`` as a literal inside a ``LIKE … ESCAPE '\\'`` pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from genmedia import errors
+from genmedia_history import connections as connections_module
 from genmedia_history import journal as journal_module
 from genmedia_history.journal import SCHEMA_VERSION, Journal, JournalError
 
@@ -26,7 +27,7 @@ RUN = ("run", "test/model", "--provider", "fake")
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Every writing connection the journal opens, as the list of SQL it ran."""
     connections: list[list[str]] = []
-    real = journal_module.open_writer
+    real = connections_module.open_writer
 
     def spy(path: Path, busy_timeout: float) -> sqlite3.Connection:
         conn = real(path, busy_timeout)
@@ -35,7 +36,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         connections.append(statements)
         return conn
 
-    monkeypatch.setattr(journal_module, "open_writer", spy)
+    monkeypatch.setattr(connections_module, "open_writer", spy)
     return connections
 
 

@@ -15,6 +15,7 @@ import click
 
 from genmedia import __version__
 from genmedia.context import AppContext
+from genmedia.terminal import HelpWidthContext
 
 JSON_META = "genmedia.json"
 #: ``genmedia_add_options(command_name=GLOBAL_OPTIONS)`` contributes global options.
@@ -86,6 +87,8 @@ class LazyCommand(click.Command):
 
 class RootGroup(click.Group):
     """The root group: commands come from plugins, loaded on first lookup."""
+
+    context_class = HelpWidthContext  # the help's width without importing shutil
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

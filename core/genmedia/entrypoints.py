@@ -18,10 +18,25 @@ import sys
 from typing import Any, NamedTuple
 
 # marshal (a builtin: no import cost, unlike json) is Python-version specific, so the
-# version is part of the file name; the key inside guards everything else.
+# version is part of the file name; so is the environment (``sys.prefix``): every venv has
+# its own file, so that several environments in use at once (a project venv, pipx, CI
+# jobs sharing a home) do not keep evicting each other's keys. The key inside guards
+# everything else.
 CACHE_VERSION = 3
 MAX_KEYS = 4
-CACHE_NAME = f"entry-points-{sys.version_info[0]}.{sys.version_info[1]}.marshal"
+
+
+def _fnv1a(text: str) -> str:
+    """A stable short digest (``hash()`` is salted per process; hashlib costs an import)."""
+    value = 0x811C9DC5
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{value:08x}"
+
+
+CACHE_NAME = (
+    f"entry-points-{sys.version_info[0]}.{sys.version_info[1]}-{_fnv1a(sys.prefix)}.marshal"
+)
 
 
 class EntryPointInfo(NamedTuple):

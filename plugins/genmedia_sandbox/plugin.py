@@ -17,16 +17,17 @@ This module imports neither starlette nor uvicorn: they load only when a server 
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genmedia import hookimpl
 
+# json, pathlib and atexit load where they are used: this module is imported by every
+# command, ``genmedia --help`` included, and pathlib alone is a sizeable part of that.
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import click
 
     from genmedia.config import Settings
@@ -51,6 +52,8 @@ def in_process_server() -> Any:
     It keeps its state in the persistent store (``GENMEDIA_SANDBOX_HOME``); when that
     variable changes (tests do), the next call starts a server on the new store.
     """
+    from pathlib import Path
+
     global _in_process
     with _lock:
         home = store_home()
@@ -106,6 +109,7 @@ def _register_stop() -> None:
     callbacks last-registered first, so ours (registered after concurrent.futures is
     imported) runs before the executors' shutdown. ``atexit`` stays as the fallback.
     """
+    import atexit
     import concurrent.futures.thread  # noqa: F401 (its exit callback must be registered first)
 
     register = getattr(threading, "_register_atexit", None)
@@ -171,6 +175,7 @@ def serve_env(server_env: dict[str, str]) -> dict[str, str]:
 
 def _running_serve(home: Path) -> dict[str, Any] | None:
     """The ``serve.json`` of a live ``sandbox serve`` on this store, or None."""
+    import json
     import socket
     from urllib.parse import urlsplit
 
@@ -227,6 +232,7 @@ def genmedia_register_commands(cli: click.Group) -> None:
         both see the same jobs, files and assets. Faults from GENMEDIA_SANDBOX_FAULTS
         (the X-Sandbox-Fault syntax) apply from start.
         """
+        import json
         import sys
         import time
 

@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import pluggy
 
+from genmedia import httpxshim
+
 __version__ = "0.1.0"
+
+# before anything imports httpx: its command-line module (rich, pygments) loads lazily
+httpxshim.install()
 
 #: Marks a function as an implementation of a genmedia hook.
 hookimpl = pluggy.HookimplMarker("genmedia")

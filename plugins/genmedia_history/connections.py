@@ -64,6 +64,8 @@ class Connections:
             self._keep = False
             if self._pid == os.getpid():
                 self._drop()
+            elif self._conn is not None:  # inherited through fork: the parent closes it
+                _INHERITED.append(self._conn)
             self._conn = None
 
     @contextmanager

@@ -5,8 +5,10 @@ and ``httpx._main`` imports rich (its console, syntax highlighting, progress) an
 at once: about 15 % of a whole ``genmedia run``, for a command genmedia never uses.
 
 :func:`install` (called when the ``genmedia`` package is imported, before anything can
-import httpx) puts a small stand-in module in ``sys.modules["httpx._main"]``. httpx's
-``__init__`` then takes its ``main`` from the stand-in, a function that loads the real
+import httpx) adds a finder to ``sys.meta_path`` that waits for the first ``import
+httpx``: it then removes itself and puts a small stand-in module in
+``sys.modules["httpx._main"]`` (nothing is visible before httpx is imported). httpx's
+``__init__`` takes its ``main`` from the stand-in, a function that loads the real
 ``httpx._main`` on first call, so ``httpx.main()`` still works in a genmedia process. If
 httpx is already imported, nothing is done. Only this mechanism of httpx is relied on
 (``from ._main import main``, httpx 0.23 to 0.28 at least);
@@ -37,10 +39,27 @@ def _main(*args: Any, **kwargs: Any) -> Any:
 
 
 def install() -> None:
-    """Register the stand-in, unless httpx (or its ``_main``) is already imported."""
+    """Arrange for the stand-in to be registered when httpx is first imported (unless httpx
+    or its ``_main`` is already imported)."""
     if "httpx" in sys.modules or NAME in sys.modules:
         return
-    stand_in = types.ModuleType(NAME, "genmedia's lazy stand-in for httpx's command line")
-    stand_in.main = _main  # type: ignore[attr-defined]
-    stand_in.__genmedia_stand_in__ = True  # type: ignore[attr-defined]
-    sys.modules[NAME] = stand_in
+    if not any(isinstance(finder, _OnHttpxImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _OnHttpxImport())
+
+
+class _OnHttpxImport:
+    """A ``sys.meta_path`` finder that finds nothing: on the first lookup of ``httpx`` it
+    registers the stand-in and steps out of the way."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "httpx":
+            try:
+                sys.meta_path.remove(self)
+            except ValueError:
+                pass
+            if NAME not in sys.modules:
+                stand_in = types.ModuleType(NAME, "genmedia's stand-in for httpx's command line")
+                stand_in.main = _main  # type: ignore[attr-defined]
+                stand_in.__genmedia_stand_in__ = True  # type: ignore[attr-defined]
+                sys.modules[NAME] = stand_in
+        return None

@@ -57,3 +57,12 @@ def test_nothing_is_replaced_once_httpx_is_imported():
     before = sys.modules.get("httpx._main")
     httpxshim.install()
     assert sys.modules.get("httpx._main") is before
+    assert not any(isinstance(f, httpxshim._OnHttpxImport) for f in sys.meta_path)
+
+
+def test_nothing_shows_until_httpx_is_imported():
+    """`genmedia --help` and other commands without HTTP see no trace of the stand-in."""
+    out = run(
+        "import sys, genmedia\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'httpx'))"
+    )
+    assert out.strip() == "[]"

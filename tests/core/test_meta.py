@@ -67,8 +67,7 @@ try:
 except SystemExit:
     pass
 sys.stdout = sys.__stdout__
-loaded = [m for m, mod in sys.modules.items() if not getattr(mod, "__genmedia_stand_in__", False)]
-heavy = sorted({m.split(".")[0] for m in loaded} & {"httpx", "cattrs", "rich", "starlette", "uvicorn", "sqlite3"})
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"httpx", "cattrs", "rich", "starlette", "uvicorn", "sqlite3"})
 print(" ".join(heavy))
 print("types" if "genmedia.types" in sys.modules else "")
 """

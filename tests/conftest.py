@@ -64,6 +64,11 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # retries happen at once: the delays are still computed, reported and budgeted
     # (tests of back-off and Retry-After assert the computed delay, never the clock)
     monkeypatch.setenv("GENMEDIA_RETRY_DELAY_SCALE", "0")
+    # the redactor is process-wide: a key registered by an earlier test in this worker
+    # would mask its words in this one's output (a real process starts empty)
+    from genmedia.redact import clear
+
+    clear()
     return home
 
 

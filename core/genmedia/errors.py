@@ -22,6 +22,7 @@ EXIT_REMOTE = 7  # the service failed (5xx) or the model job failed
 EXIT_TIMEOUT = 8  # --timeout / --start-timeout expired (the job may still run)
 EXIT_DOWNLOAD = 9  # the run succeeded but at least one download failed
 EXIT_CONFIG = 10  # unreadable or malformed config file
+EXIT_BUDGET = 11  # a price estimate is over --max-cost (nothing more is submitted)
 EXIT_HANGUP = 129  # SIGHUP (128 + 1): the terminal went away; handled like Ctrl-C
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM (128 + 15): stopped by a process manager; like Ctrl-C
@@ -39,6 +40,7 @@ DOCUMENTED_EXIT_CODES = frozenset(
         EXIT_TIMEOUT,
         EXIT_DOWNLOAD,
         EXIT_CONFIG,
+        EXIT_BUDGET,
         EXIT_HANGUP,
         EXIT_INTERRUPTED,
         EXIT_TERMINATED,
@@ -111,6 +113,12 @@ class DownloadError(GenmediaError):
 
 class ConfigError(GenmediaError):
     exit_code = EXIT_CONFIG
+
+
+class BudgetExceeded(GenmediaError):
+    """A price estimate is over the budget (``batch --max-cost``): nothing more is paid."""
+
+    exit_code = EXIT_BUDGET
 
 
 class Interrupted(GenmediaError):

@@ -43,6 +43,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("skills", "genmedia_skills.plugin"),
     ("mcp", "genmedia_mcp.plugin"),
     ("webhooks", "genmedia_webhooks.plugin"),
+    ("batch", "genmedia_batch.plugin"),
 )
 
 #: The core's own hook implementations (fallbacks, the progress listener); cannot be

@@ -48,7 +48,23 @@ def _plugin_run_options() -> list[click.Parameter]:
     params: list[click.Parameter] = []
     for contributed in app.pm.hook.genmedia_add_options(command_name="run"):
         params.extend(contributed or ())
+    for param in params:
+        if param.callback is not None:
+            param.callback = _with_batch_placeholders(param.callback)
     return params
+
+
+def _with_batch_placeholders(check: Any) -> Any:
+    """A plugin option's check, shown a template's ``{line}`` and ``{id}`` filled in (the
+    batch fills them per job); the value itself is kept."""
+
+    def checked(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if not isinstance(value, str) or ("{line}" not in value and "{id}" not in value):
+            return check(ctx, param, value)
+        check(ctx, param, value.replace("{line}", "1").replace("{id}", "id"))
+        return value
+
+    return checked
 
 
 RUN_KNOBS = (

@@ -1,0 +1,215 @@
+"""``genmedia batch`` in-process against the emulator: the NDJSON contract, the three
+inputs, validation of every line before paying, re-runs that skip, the budget."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from .conftest import SCHNELL, ndjson, submits, write_jobs
+
+
+@pytest.fixture
+def jobs_file(tmp_path):
+    return write_jobs(tmp_path / "jobs.jsonl", 5)
+
+
+def test_ndjson_lines_then_summary(cli, fal_sandbox_env, jobs_file):
+    fal_sandbox_env.add_fault(
+        role="queue", method="POST", path=f"/{SCHNELL}", kind="model_error", count=1,
+        message="CUDA out of memory",
+    )  # fmt: skip
+    res = cli("batch", str(jobs_file), "--concurrency", "2")
+    assert res.exit_code == 7, res.stderr  # the failure's own code (the model job failed)
+    assert res.stderr == ""
+    jobs, summary = ndjson(res.stdout)
+    assert sorted(j["line"] for j in jobs) == [1, 2, 3, 4, 5]
+    done = [j for j in jobs if j["status"] == "completed"]
+    failed = [j for j in jobs if j["status"] == "failed"]
+    assert len(done) == 4 and len(failed) == 1
+    for job in done:
+        assert job["id"] == f"j{job['line']}" and job["request_id"]
+        assert job["endpoint_id"] == SCHNELL and job["result"]["images"][0]["url"]
+        assert "error" not in job
+    assert "CUDA out of memory" in failed[0]["error"]["error"]
+    assert failed[0]["error"]["exit_code"] == 7 and failed[0]["request_id"]
+    assert summary["status"] == "failed" and summary["total"] == 5
+    assert summary["counts"] == {"completed": 4, "failed": 1}
+    assert summary["submitted"] == 5 and summary["duration_s"] >= 0
+    assert [f["line"] for f in summary["failures"]] == [failed[0]["line"]]
+    assert summary["resume"].endswith("--retry-failed")
+    assert len(submits(fal_sandbox_env)) == 5
+    # every job went through the one execution path: the run journal has them all
+    history = cli("history", "list", "--json")
+    recorded = {r["request_id"] for r in history.json["jobs"]}
+    assert {j["request_id"] for j in jobs} <= recorded
+
+
+def test_rerun_skips_finished_jobs_and_retry_failed(cli, fal_sandbox_env, jobs_file):
+    fal_sandbox_env.add_fault(role="queue", method="POST", kind="model_error", count=1)
+    first = cli("batch", str(jobs_file))
+    _, summary = ndjson(first.stdout)
+    again = cli("batch", str(jobs_file))
+    jobs, second = ndjson(again.stdout)
+    assert jobs == [] and second["batch_id"] == summary["batch_id"]
+    assert second["submitted"] == 0 and second["skipped"] == 5
+    assert len(submits(fal_sandbox_env)) == 5  # nothing submitted twice
+    retried = cli("batch", "resume", summary["batch_id"], "--retry-failed")
+    assert retried.exit_code == 0, retried.stdout
+    jobs, third = ndjson(retried.stdout)
+    assert len(jobs) == 1 and third["status"] == "completed"
+    assert third["counts"] == {"completed": 5}
+    assert len(submits(fal_sandbox_env)) == 6
+
+
+def test_summary_only(cli, fal_sandbox_env, jobs_file):
+    res = cli("batch", str(jobs_file), "--summary")
+    assert res.exit_code == 0
+    assert res.json["status"] == "completed" and res.json["counts"] == {"completed": 5}
+
+
+def test_every_line_is_validated_before_any_submit(cli, fal_sandbox_env, tmp_path):
+    path = write_jobs(tmp_path / "jobs.jsonl", 4)
+    lines = path.read_text().splitlines()
+    lines.append(
+        json.dumps({"endpoint_id": SCHNELL, "input": {"prompt": "x", "num_images": "two"}})
+    )
+    path.write_text("\n".join(lines) + "\n")
+    res = cli("batch", str(path))
+    assert res.exit_code == 5
+    assert res.error["details"]["line"] == 5 and res.error["details"]["field"] == "num_images"
+    assert res.error["error"].startswith("Line 5:")
+    assert fal_sandbox_env.jobs == [] and submits(fal_sandbox_env) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field"),
+    [
+        ('{"endpoint_id": "fal-ai/flux/schnell", "input": {"prompt": "a"}}\nnot json\n', 2, None),
+        ('{"input": {"prompt": "a"}}\n', 1, "endpoint_id"),
+        ('\n\n{"endpoint_id": "fal-ai/flux/schnell", "input": [1]}\n', 3, "input"),
+        ('{"endpoint_id": "fal-ai/flux/schnell", "inputs": {}}\n', 1, "inputs"),
+    ],
+)
+def test_malformed_lines_name_line_and_field(cli, fal_sandbox_env, tmp_path, text, line, field):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(text)
+    res = cli("batch", str(path))
+    assert res.exit_code == 2
+    assert res.error["details"]["line"] == line
+    assert res.error["details"].get("field") == field
+    assert submits(fal_sandbox_env) == []
+
+
+def test_duplicate_user_keys(cli, fal_sandbox_env, tmp_path):
+    path = tmp_path / "dup.jsonl"
+    job = {"endpoint_id": SCHNELL, "input": {"prompt": "a"}, "id": "same"}
+    path.write_text(json.dumps(job) + "\n" + json.dumps(job) + "\n")
+    res = cli("batch", str(path))
+    assert res.exit_code == 2 and res.error["details"]["line"] == 2
+    assert submits(fal_sandbox_env) == []
+
+
+def test_matrix_is_the_product_of_the_flags(cli, fal_sandbox_env, tmp_path):
+    (tmp_path / "prompts.txt").write_text("a red fox\n\na blue owl\n")
+    res = cli(
+        "batch", SCHNELL, "--prompt", f"@{tmp_path / 'prompts.txt'}", "--seed", "1..3",
+        "--num_images", "1",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stdout + res.stderr
+    jobs, summary = ndjson(res.stdout)
+    assert summary["counts"] == {"completed": 6}
+    inputs = sorted((j.input["prompt"], j.input["seed"]) for j in fal_sandbox_env.jobs)
+    assert inputs == [(p, s) for p in ("a blue owl", "a red fox") for s in (1, 2, 3)]
+    assert all(j.input["num_images"] == 1 for j in fal_sandbox_env.jobs)  # typed by the schema
+
+
+def test_csv_with_endpoint_option_and_stdin_jsonl(cli, fal_sandbox_env, tmp_path):
+    path = tmp_path / "jobs.csv"
+    path.write_text("id,prompt,seed\nfox,a fox,7\nowl,an owl,\n")
+    res = cli("batch", str(path), "--endpoint", SCHNELL)
+    assert res.exit_code == 0, res.stdout + res.stderr
+    jobs, _ = ndjson(res.stdout)
+    assert {j["id"]: j["line"] for j in jobs} == {"fox": 2, "owl": 3}
+    seeds = {j.input["prompt"]: j.input.get("seed") for j in fal_sandbox_env.jobs}
+    assert seeds == {"a fox": 7, "an owl": None}
+    text = json.dumps({"endpoint_id": SCHNELL, "input": {"prompt": "from stdin"}}) + "\n"
+    res = cli("batch", "-", input=text)
+    assert res.exit_code == 0
+    assert ndjson(res.stdout)[1]["counts"] == {"completed": 1}
+
+
+def test_budget_refusal_and_dry_run(cli, fal_sandbox_env, jobs_file):
+    plan = cli("batch", str(jobs_file), "--dry-run", "--max-cost", "100", "--json")
+    assert plan.exit_code == 0
+    assert plan.json["status"] == "dry_run" and plan.json["jobs"] == 5
+    assert plan.json["endpoints"] == {SCHNELL: 5} and plan.json["within_budget"] is True
+    cost = plan.json["estimate"]["total_cost"]
+    assert cost > 0 and plan.json["estimate"]["currency"] == "USD"
+    refused = cli("batch", str(jobs_file), "--max-cost", str(cost / 2))
+    assert refused.exit_code == 11 and refused.stdout == ""
+    assert refused.error["details"]["estimate"]["total_cost"] == cost
+    assert fal_sandbox_env.jobs == [] and submits(fal_sandbox_env) == []
+    within = cli("batch", str(jobs_file), "--max-cost", str(cost))
+    assert within.exit_code == 0
+    assert ndjson(within.stdout)[1]["counts"] == {"completed": 5}
+
+
+def test_running_estimate_stops_submitting(cli, fal_sandbox_env, jobs_file, tmp_path):
+    plan = cli("batch", str(jobs_file), "--dry-run", "--max-cost", "100", "--json")
+    cost = plan.json["estimate"]["total_cost"]
+    ok = cli("batch", str(jobs_file), "--max-cost", str(cost), "--concurrency", "1")
+    batch_id = ndjson(ok.stdout)[1]["batch_id"]
+    # the same batch again, resumed with a lower budget, after its jobs were reset
+    db = next(tmp_path.glob("**/batches.db"))
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE jobs SET state = 'pending', request_id = NULL WHERE line > 2")
+    res = cli("batch", "resume", batch_id, "--max-cost", str(cost * 3 / 5), "-c", "1")
+    assert res.exit_code == 11
+    jobs, summary = ndjson(res.stdout)
+    assert summary["status"] == "budget" and len(jobs) == 1
+    assert summary["counts"] == {"completed": 3, "pending": 2}
+    assert res.error["details"]["resume"].startswith("genmedia batch resume")
+
+
+def test_download_template_gains_line_and_id(cli, fal_sandbox_env, jobs_file, tmp_path):
+    out = tmp_path / "out"
+    res = cli("batch", str(jobs_file), "--download", f"{out}/{{id}}-{{line}}.{{ext}}")
+    assert res.exit_code == 0, res.stdout
+    jobs, _ = ndjson(res.stdout)
+    assert sorted(p.name for p in out.iterdir()) == [f"j{i}-{i}.jpg" for i in range(1, 6)]
+    assert all(j["files"] == [str(out / f"j{j['line']}-{j['line']}.jpg")] for j in jobs)
+
+
+def test_list_show_cancel(cli, fal_sandbox_env, jobs_file):
+    res = cli("batch", str(jobs_file))
+    batch_id = ndjson(res.stdout)[1]["batch_id"]
+    listed = cli("batch", "list", "--json")
+    assert [b["batch_id"] for b in listed.json["batches"]] == [batch_id]
+    assert listed.json["batches"][0]["counts"] == {"completed": 5}
+    shown = cli("batch", "show", "last", "--json")
+    assert shown.json["batch_id"] == batch_id and len(shown.json["jobs"]) == 5
+    assert shown.json["jobs"][0]["key"] == "j1" and shown.json["jobs"][0]["request_id"]
+    cancelled = cli("batch", "cancel", batch_id, "--json")
+    assert cancelled.exit_code == 0 and cancelled.json["never_submitted"] == 0
+    missing = cli("batch", "show", "b-nope", "--json")
+    assert missing.exit_code == 4
+
+
+def test_unknown_after_a_cut_off_submit_is_not_resubmitted(cli, fal_sandbox_env, jobs_file):
+    res = cli("batch", str(jobs_file), "--dry-run", "--json")
+    batch_id = res.json["batch_id"]
+    first = cli("batch", str(jobs_file))
+    assert first.exit_code == 0
+    db = next(jobs_file.parent.glob("**/batches.db"))
+    # as a kill -9 between the submit and the record of its request id leaves it
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE jobs SET state = 'submitting', request_id = NULL WHERE line = 3")
+    again = cli("batch", "resume", batch_id)
+    jobs, summary = ndjson(again.stdout)
+    assert again.exit_code == 7 and jobs == []
+    assert summary["counts"] == {"completed": 4, "unknown": 1}
+    assert summary["failures"][0]["line"] == 3 and "may exist" in summary["failures"][0]["error"]
+    assert len(submits(fal_sandbox_env)) == 5

@@ -82,6 +82,7 @@ def execute(
         st.unlock_batch(lock)
     printer.summary(summary, pretty_json=summary_only)
     app.warnings.clear()  # they are in the summary
+    app.current_job = None  # the error is the batch's, not its last job's
     if interrupted is not None:
         raise errors.Interrupted(
             f"Interrupted: batch {batch_id} stopped submitting; its running jobs go on",

@@ -139,6 +139,8 @@ class Runner:
         self.gate = Gate(settings.rate)
         self.models = UploadModels(ctx)
         self.stop = threading.Event()
+        self.all_done = threading.Event()
+        self.active = 0
         self.stop_reason: str | None = None
         self.lock = threading.Lock()
         self.work: Iterator[st.JobRow] = iter(())
@@ -176,15 +178,16 @@ class Runner:
             threading.Thread(target=self._worker, name=f"batch-{i}", daemon=True)
             for i in range(self.settings.concurrency)
         ]
+        self.active = len(threads)
         for thread in threads:
             thread.start()
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)
+            # an Event, not Thread.join: a join cut by Ctrl-C can leave is_alive() wrong
+            while not self.all_done.wait(0.2):
+                pass
         except KeyboardInterrupt:
             self.halt("interrupted")
-            self._drain(threads)
+            self._drain()
             raise
         finally:
             del self.ctx.stash[RUNNER]
@@ -194,20 +197,18 @@ class Runner:
             self.stop_reason = self.stop_reason or reason
         self.stop.set()
 
-    def _drain(self, threads: list[threading.Thread], limit: float = 15.0) -> None:
+    def _drain(self, limit: float = 15.0) -> None:
         """Let submits finish (their ids are committed), interrupt the waits."""
         end = time.monotonic() + limit
-        while any(t.is_alive() for t in threads) and time.monotonic() < end:
+        while not self.all_done.is_set() and time.monotonic() < end:
             with self.lock:
-                for thread in threads:
-                    ident = thread.ident
-                    if ident is not None and thread.is_alive() and self.waiting.get(ident):
+                for ident, interruptible in list(self.waiting.items()):
+                    if interruptible:
                         self.waiting[ident] = False
                         ctypes.pythonapi.PyThreadState_SetAsyncExc(
                             ctypes.c_ulong(ident), ctypes.py_object(KeyboardInterrupt)
                         )
-            for thread in threads:
-                thread.join(0.05)
+            self.all_done.wait(0.05)
 
     def _worker(self) -> None:
         try:
@@ -226,6 +227,12 @@ class Runner:
                         self.waiting.pop(threading.get_ident(), None)
         except KeyboardInterrupt:
             return
+        finally:
+            with self.lock:
+                self.waiting.pop(threading.get_ident(), None)
+                self.active -= 1
+                if self.active <= 0:
+                    self.all_done.set()
 
     def _one(self, row: st.JobRow) -> None:
         from genmedia.types import RunRequest

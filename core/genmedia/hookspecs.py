@@ -3,10 +3,10 @@
 Implementations are marked with :data:`genmedia.hookimpl` and take only the parameters they
 need (pluggy passes arguments by name). Never give an implementation's parameters default
 values. Built-in plugins are registered first, in this order: ``commands``, ``inputs``, ``fal``,
-``download``, ``sandbox``, ``history``, ``gallery``, ``routing``, ``skills``, ``mcp``; then
-third-party entry points (group ``genmedia``). pluggy calls 1:N hooks in LIFO registration
-order, so third-party implementations run before built-ins unless they ask for ``trylast``;
-the core's fallbacks are ``trylast``.
+``download``, ``sandbox``, ``history``, ``gallery``, ``routing``, ``skills``, ``mcp``,
+``webhooks``, ``batch``; then third-party entry points (group ``genmedia``). pluggy calls
+1:N hooks in LIFO registration order, so third-party implementations run before built-ins
+unless they ask for ``trylast``; the core's fallbacks are ``trylast``.
 
 The ``ctx`` argument is always the :class:`genmedia.context.AppContext` of the invocation:
 settings, output mode, streams, the plugin manager and the shared HTTP client.

@@ -91,7 +91,10 @@ def measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, float,
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"{argv[:5]} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+        raise SystemExit(
+            f"{argv[:5]} failed ({proc.returncode}):\n{out.decode()[-3000:]}\n"
+            f"{err.decode()[-3000:]}"
+        )
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.decode()
 
 
@@ -153,23 +156,25 @@ def bench(work: Path, server: dict[str, Any], ca_file: Path, args: Any) -> list[
                 str(args.concurrency), "--rate", "0", "--summary"]  # fmt: skip
     print(f"{args.jobs} jobs, concurrency {args.concurrency}, zero model time", flush=True)
     rows: dict[str, tuple[float, float, float]] = {}
+    print(f"{'':<30} {'wall':>8} {'jobs/s':>8} {'cpu':>8} {'peak RSS':>10}", flush=True)
+
+    def row(name: str, n: int, wall: float, cpu: float, rss: float) -> None:
+        rows[name] = (wall, cpu, rss)
+        print(f"{name:<30} {wall:>7.2f}s {n / wall:>8.1f} {cpu:>7.2f}s {rss:>7.1f} MiB", flush=True)
+
     wall, cpu, rss, out = measured(baseline, env)
-    rows["fal-client (asyncio)"] = (wall, cpu, rss)
+    row("fal-client (asyncio)", args.jobs, wall, cpu, rss)
     wall, cpu, rss, out = measured(genmedia, env)
     summary = json.loads(out)
     assert summary["counts"] == {"completed": args.jobs}, summary
-    rows["genmedia batch"] = (wall, cpu, rss)
+    row("genmedia batch", args.jobs, wall, cpu, rss)
     if args.flat_jobs:
         big = work / "big.jsonl"
         write_jobs(big, args.flat_jobs)
         flat = [*genmedia[:4], str(big), *genmedia[5:]]
         wall, cpu, rss, out = measured(flat, env)
-        assert json.loads(out)["counts"] == {"completed": args.flat_jobs}
-        rows[f"genmedia batch, {args.flat_jobs} jobs"] = (wall, cpu, rss)
-    print(f"{'':<30} {'wall':>8} {'jobs/s':>8} {'cpu':>8} {'peak RSS':>10}")
-    for name, (wall, cpu, rss) in rows.items():
-        n = args.flat_jobs if "," in name else args.jobs
-        print(f"{name:<30} {wall:>7.2f}s {n / wall:>8.1f} {cpu:>7.2f}s {rss:>7.1f} MiB")
+        assert json.loads(out)["counts"] == {"completed": args.flat_jobs}, out[-3000:]
+        row(f"genmedia batch, {args.flat_jobs} jobs", args.flat_jobs, wall, cpu, rss)
     goals = Goals("batch")
     ours, theirs = rows["genmedia batch"], rows["fal-client (asyncio)"]
     goals.check(

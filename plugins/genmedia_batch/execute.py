@@ -116,8 +116,8 @@ def summarize(
 ) -> Summary:
     counts = {k: v for k, v in batch.counts.items() if v}
     failures: list[Failure] = []
-    for job in store.jobs(batch.id, (st.FAILED, st.UNKNOWN, st.COMPLETED)):
-        if job.state == st.COMPLETED and not job.exit_code:
+    for job in store.jobs(batch.id, (st.FAILED, st.UNKNOWN, st.COMPLETED, st.SUBMITTED)):
+        if job.state in (st.COMPLETED, st.SUBMITTED) and not job.exit_code:
             continue
         if len(failures) >= MAX_LISTED:
             break

@@ -21,7 +21,9 @@ class JobError:
 
 @attrs.frozen
 class JobLine:
-    """A finished job: ``status`` is ``completed``, ``failed`` or ``cancelled``."""
+    """A finished job: ``status`` is ``completed``, ``failed``, ``unknown`` (its submit was
+    cut off: it may exist) or ``cancelled``; ``submitted`` when the wait broke on an error
+    (the network, the host) while the job goes on: a resume re-attaches to it."""
 
     line: int
     id: str | None

@@ -34,8 +34,10 @@ def genmedia_register_commands(cli: click.Group) -> None:
     )
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def genmedia_job_submitted(handle: JobHandle, request: RunRequest, ctx: AppContext) -> None:
+    """Commit the request id of a batch job (after the other plugins' notifications: from
+    here on, a stopping batch may interrupt the wait)."""
     runner = ctx.stash.get(RUNNER, None)
     if runner is not None:
         runner.on_submitted(handle, request)

@@ -27,6 +27,7 @@ import attrs
 
 from genmedia import errors
 from genmedia_batch import store as st
+from genmedia_batch.display import Counts, Display
 from genmedia_batch.lines import JobError, JobLine, Printer
 from genmedia_batch.plan import Models, typed_request
 from genmedia_batch.plugin import RUNNER
@@ -149,7 +150,8 @@ class Runner:
         self.waiting: dict[int, bool] = {}  # thread ident -> interruptible (waiting on a job)
         self.spent = store.spent(batch_id)
         self.submitted = self.reattached = 0
-        self.failures = 0
+        self.counts = Counts(0)
+        self.running: set[int] = set()
 
     # -- the hook side ---------------------------------------------------------------
 
@@ -161,6 +163,16 @@ class Runner:
         self.store.submitted(self.batch_id, line, handle.provider, handle.request_id)
         with self.lock:
             self.waiting[threading.get_ident()] = True
+            if line not in self.running:
+                self.running.add(line)
+                self.counts.add(running=1)
+
+    def _ended(self, line: int, **changes: int) -> None:
+        with self.lock:
+            if line in self.running:
+                self.running.discard(line)
+                changes["running"] = -1
+        self.counts.add(**changes)
 
     # -- running ---------------------------------------------------------------------
 
@@ -170,6 +182,9 @@ class Runner:
             states = (st.PENDING, st.FAILED, st.UNKNOWN)
         reattach = self.store.jobs(self.batch_id, (st.SUBMITTED,))
         self.work = _chain(reattach, self.store.jobs(self.batch_id, states))
+        batch = self.store.batch(self.batch_id)
+        if batch is not None:
+            self.counts.todo = sum(batch.counts[s] for s in (*states, st.SUBMITTED))
         self.ctx.stash[RUNNER] = self
         hooks = self.ctx.http.event_hooks
         hooks.setdefault("response", []).append(self.gate.on_response)
@@ -183,8 +198,9 @@ class Runner:
             thread.start()
         try:
             # an Event, not Thread.join: a join cut by Ctrl-C can leave is_alive() wrong
-            while not self.all_done.wait(0.2):
-                pass
+            with Display(self.ctx, self.counts):
+                while not self.all_done.wait(0.2):
+                    pass
         except KeyboardInterrupt:
             self.halt("interrupted")
             self._drain()
@@ -284,8 +300,7 @@ class Runner:
         if code:
             error = JobError("An output sink failed", {"sink_errors": doc.get("sink_errors"),
                              "download_failures": failures}, code)  # fmt: skip
-            with self.lock:
-                self.failures += 1
+        self._ended(row.line, done=1)
         self.store.finished(
             self.batch_id, row.line, st.COMPLETED, result=result.result, files=files,
             error=attrs.asdict(error) if error else None,
@@ -324,6 +339,7 @@ class Runner:
 
     def _failed(self, row: st.JobRow, exc: BaseException) -> None:
         report = self.ctx.pm.hook.genmedia_format_error(error=exc, ctx=self.ctx)
+        from genmedia.execution import outcome_of
         from genmedia.redact import redact_value
 
         details = redact_value(report.details) if report.details is not None else None
@@ -335,11 +351,19 @@ class Runner:
             # the submit did not return a request id: did it reach the host?
             state = st.UNKNOWN if "may exist" in report.error else st.FAILED
         request_id = current.request_id if current is not None else None
+        if state != st.CANCELLED and request_id and outcome_of(exc) == "error":
+            # the job exists and the wait broke (the network, the host): not a failure of
+            # the job; it stays submitted and a resume re-attaches to it
+            self.store.note(self.batch_id, row.line, attrs.asdict(error), error.exit_code)
+            self._ended(row.line, failed=1)
+            self.printer.job(
+                JobLine(row.line, row.key, row.endpoint_id, request_id, st.SUBMITTED, error=error)
+            )
+            return
         self.store.finished(
             self.batch_id, row.line, state, error=attrs.asdict(error), exit_code=error.exit_code
         )
-        with self.lock:
-            self.failures += 1
+        self._ended(row.line, failed=1)
         self.printer.job(
             JobLine(row.line, row.key, row.endpoint_id, request_id, state, error=error)
         )

@@ -282,6 +282,13 @@ class Store:
             ),
         )
 
+    def note(self, batch_id: str, line: int, error: dict[str, Any], exit_code: int) -> None:
+        """Why the wait on a submitted job broke; the job stays ``submitted``."""
+        self._write(
+            "UPDATE jobs SET error = ?, exit_code = ? WHERE batch = ? AND line = ?",
+            (json.dumps(error), exit_code, batch_id, line),
+        )
+
     def orphans_to_unknown(self, batch_id: str) -> int:
         """Rows left ``submitting`` by a process that died: the job may exist."""
         error = {

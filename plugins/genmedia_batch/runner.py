@@ -17,7 +17,6 @@ are interrupted (their jobs go on and are re-attached by ``batch resume``).
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -29,13 +28,14 @@ from genmedia import errors
 from genmedia_batch import store as st
 from genmedia_batch.display import Counts, Display
 from genmedia_batch.lines import JobError, JobLine, Printer
-from genmedia_batch.plan import Models, typed_request
+from genmedia_batch.plan import typed_request
 from genmedia_batch.plugin import RUNNER
+from genmedia_batch.shared import Gate, UploadModels
 from genmedia_batch.sources import JobSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
-    from genmedia.types import JobHandle, RunRequest, UploadedFile
+    from genmedia.types import JobHandle, RunRequest
 
 
 @attrs.define
@@ -49,86 +49,6 @@ class Settings:
     timeout: float | None = None
     #: values of the ``run`` options other plugins add (``--download`` …)
     extra: dict[str, Any] = attrs.field(factory=dict)
-
-
-class Gate:
-    """The submission rate limit and the back-off every worker shares."""
-
-    def __init__(self, rate: float) -> None:
-        self.lock = threading.Lock()
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.until = 0.0
-        self.next_slot = 0.0
-        self.holds = 0
-
-    def hold(self, seconds: float) -> None:
-        with self.lock:
-            self.until = max(self.until, time.monotonic() + seconds)
-            self.holds += 1
-
-    def on_response(self, response: Any) -> None:
-        """httpx response hook: a 429 anywhere holds every submit for its Retry-After."""
-        if response.status_code == 429:
-            from genmedia.http import parse_retry_after
-
-            advised = parse_retry_after(response.headers.get("retry-after"))
-            self.hold(min(advised if advised is not None else 1.0, 30.0))
-
-    def wait(self, stop: threading.Event) -> bool:
-        """Block until this worker may submit; False when stopping."""
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                ready = max(self.until, self.next_slot)
-                if now >= ready:
-                    self.next_slot = max(now, self.next_slot) + self.interval
-                    return True
-            if stop.wait(min(ready - now, 0.25)):
-                return False
-
-
-class DedupUploads:
-    """The provider, with ``upload`` done once per file content for the whole batch."""
-
-    def __init__(self, provider: Any) -> None:
-        self._provider = provider
-        self._lock = threading.Lock()
-        self._done: dict[str, UploadedFile] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._provider, name)
-
-    def upload(self, source: str, *, progress: Any = None) -> UploadedFile:
-        digest = hashlib.sha256()
-        try:
-            with open(source, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            key = digest.hexdigest()
-        except OSError:
-            key = f"path:{source}"
-        with self._lock:  # one upload per content, even when two workers meet it
-            found = self._done.get(key)
-            if found is None:
-                found = self._done[key] = self._provider.upload(source, progress=progress)
-            return found
-
-
-class UploadModels(Models):
-    """:class:`Models` whose providers upload each content once."""
-
-    def get(self, endpoint: str) -> tuple[Any, Any]:
-        with self.lock:
-            provider, schema = super().get(endpoint)
-            wrapped = self.wrapped.get(provider.name)
-            if wrapped is None:
-                wrapped = self.wrapped[provider.name] = DedupUploads(provider)
-            return wrapped, schema
-
-    def __init__(self, ctx: AppContext) -> None:
-        super().__init__(ctx, paid=True)
-        self.lock = threading.RLock()
-        self.wrapped: dict[str, DedupUploads] = {}
 
 
 class Runner:
@@ -339,7 +259,6 @@ class Runner:
 
     def _failed(self, row: st.JobRow, exc: BaseException) -> None:
         report = self.ctx.pm.hook.genmedia_format_error(error=exc, ctx=self.ctx)
-        from genmedia.execution import outcome_of
         from genmedia.redact import redact_value
 
         details = redact_value(report.details) if report.details is not None else None
@@ -351,7 +270,7 @@ class Runner:
             # the submit did not return a request id: did it reach the host?
             state = st.UNKNOWN if "may exist" in report.error else st.FAILED
         request_id = current.request_id if current is not None else None
-        if state != st.CANCELLED and request_id and outcome_of(exc) == "error":
+        if state != st.CANCELLED and request_id and self._goes_on(row, current, exc):
             # the job exists and the wait broke (the network, the host): not a failure of
             # the job; it stays submitted and a resume re-attaches to it
             self.store.note(self.batch_id, row.line, attrs.asdict(error), error.exit_code)
@@ -367,6 +286,18 @@ class Runner:
         self.printer.job(
             JobLine(row.line, row.key, row.endpoint_id, request_id, state, error=error)
         )
+
+    def _goes_on(self, row: st.JobRow, current: st.JobRow, exc: BaseException) -> bool:
+        """Whether the job outlived the error (its wait broke, not the job): asked of the
+        provider; if it cannot say, the job is assumed to go on (never resubmitted)."""
+        if isinstance(exc, errors.TimeoutExpired):
+            return False
+        try:
+            provider, _ = self.models.get(row.endpoint_id)
+            handle = provider.handle_for(row.endpoint_id, str(current.request_id))
+            return not provider.status(handle, logs=False).done
+        except Exception:
+            return True
 
 
 def _chain(*parts: Iterator[st.JobRow]) -> Iterator[st.JobRow]:

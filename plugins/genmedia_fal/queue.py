@@ -246,6 +246,7 @@ class Queue:
         thread = threading.Thread(target=reader, name="fal-status-stream", daemon=True)
         thread.start()
         got_event = False
+        done = False
         try:
             while True:
                 wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
@@ -261,6 +262,7 @@ class Queue:
                     except (ValueError, errors.GenmediaError):
                         continue
                     got_event = True
+                    done = status.done
                     yield status
                     if status.done:
                         return "done"
@@ -271,7 +273,10 @@ class Queue:
         finally:
             stop.set()
             response = holder.get("response")
-            if response is not None:
+            # After COMPLETED fal closes the stream and the reader closes its own response:
+            # closing it here too would race it (two closes of one pooled connection hand
+            # it out twice, seen as TLS "bad record mac" under genmedia batch's threads).
+            if response is not None and not done:
                 try:
                     response.close()
                 except Exception:

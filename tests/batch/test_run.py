@@ -213,3 +213,24 @@ def test_unknown_after_a_cut_off_submit_is_not_resubmitted(cli, fal_sandbox_env,
     assert summary["counts"] == {"completed": 4, "unknown": 1}
     assert summary["failures"][0]["line"] == 3 and "may exist" in summary["failures"][0]["error"]
     assert len(submits(fal_sandbox_env)) == 5
+
+
+@pytest.mark.timeout(120)
+def test_a_broken_wait_leaves_the_job_to_resume_never_to_resubmit(cli, fal_sandbox_env, tmp_path):
+    path = write_jobs(tmp_path / "one.jsonl", 1)
+    fal_sandbox_env.add_fault(
+        role="queue", method="GET", path="/fal-ai/flux/requests/*", kind="status", code=503,
+        request_id=False,
+    )  # fmt: skip
+    res = cli("batch", str(path))
+    jobs, summary = ndjson(res.stdout)
+    assert res.exit_code != 0 and jobs[0]["status"] == "submitted" and jobs[0]["request_id"]
+    assert summary["counts"] == {"submitted": 1}
+    assert summary["resume"] == f"genmedia batch resume {summary['batch_id']}"
+    fal_sandbox_env.clear_faults()
+    resumed = cli("batch", "resume", summary["batch_id"])
+    assert resumed.exit_code == 0, resumed.stdout
+    jobs2, final = ndjson(resumed.stdout)
+    assert final["reattached"] == 1 and final["submitted"] == 0
+    assert jobs2[0]["request_id"] == jobs[0]["request_id"]
+    assert len(submits(fal_sandbox_env)) == 1

@@ -45,8 +45,8 @@ class LazyCommand(click.Command):
     ``genmedia --help`` lists every command with its short help; importing every command
     module for that would cost more than the rest of start-up. Register a stub instead::
 
-        cli.add_command(LazyCommand("assets", "genmedia_fal.assets.commands:assets",
-                                    "Browse and organise the fal Assets library."))
+        cli.add_command(LazyCommand("assets", "my_plugin.assets:assets",
+                                    "Browse and organise my host's assets."))
 
     ``target`` is ``"module:attribute"``; the attribute is a click command, or a function
     returning one. The real command replaces the stub when the root group resolves it
@@ -151,7 +151,6 @@ class RootGroup(click.Group):
         found, rest = split_global_options(args, global_option_table(self))
         args = found + rest
         app.json_flag = app.json_flag or "--json" in found
-        app.sandbox_flag = app.sandbox_flag or "--sandbox" in found
         if app.json_flag:
             ctx.meta[JSON_META] = True
         if not rest and "--version" not in found and not ctx.resilient_parsing:
@@ -161,14 +160,17 @@ class RootGroup(click.Group):
             click.echo(ctx.get_help(), color=ctx.color)
             ctx.exit(0)
         if app.json_flag and _wants_help(self, ctx, rest):
+            # before click parses: the global options must already take effect (a plugin's
+            # option may change where the help comes from, e.g. a model's schema)
+            opts, _args, _order = self.make_parser(ctx).parse_args(args=list(found))
+            app.global_options.update(opts)
             _print_json_help(self, ctx, rest)
         remaining = super().parse_args(ctx, args)
         app.debug = bool(ctx.params.get("debug"))
         app.field = ctx.params.get("field")
-        app.sandbox_flag = bool(ctx.params.get("sandbox"))
         app.events = bool(ctx.params.get("events"))
         app.disabled_plugins = tuple(ctx.params.get("disable_plugin") or ())
-        app.global_options = dict(ctx.params)
+        app.global_options.update(ctx.params)
         app.no_pager = app.no_pager or bool(ctx.params.get("no_pager"))
         return remaining
 
@@ -451,11 +453,6 @@ def make_cli() -> RootGroup:
         help="Do not load this plugin (repeatable; also GENMEDIA_DISABLE_PLUGINS=a,b).",
     )
     @click.option(
-        "--sandbox",
-        is_flag=True,
-        help="Use the offline fal emulator instead of fal.ai (also GENMEDIA_SANDBOX=1).",
-    )
-    @click.option(
         "--no-pager",
         is_flag=True,
         help="Never page long output on a terminal (default pager: $PAGER, else less).",
@@ -479,9 +476,9 @@ def make_cli() -> RootGroup:
         # --version and --help never read the config file.
         app = get_app(ctx)
         app.configure()
-        from genmedia.output import announce_sandbox
+        from genmedia.output import announce
 
-        announce_sandbox(app)  # before the work, not after it
+        announce(app)  # plugins' banners: before the work, not after it
 
     return cli
 

@@ -1,18 +1,19 @@
-"""Settings: the API key, output format, host overrides and where state lives.
+"""Settings: output format, host overrides, plugin sections and where state lives.
 
 Precedence, highest first:
 
-1. runtime overrides made by plugins (``set_host``, e.g. the sandbox pointing every fal
-   host at the emulator; ``set_api_key`` with a sandbox key);
-2. the environment (``FAL_KEY`` always wins for the key; ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``
-   next; ``GENMEDIA_<ROLE>_URL``-style variables for hosts, named by the provider);
+1. runtime overrides made by plugins in ``genmedia_configure`` (``set_host``,
+   ``set_credential``: e.g. an emulator plugin pointing a provider's hosts at itself);
+2. the environment (``GENMEDIA_<ROLE>_URL``-style variables for hosts, named by the provider);
 3. the config file, ``config.json`` in the platformdirs user config directory (or
    ``$GENMEDIA_HOME``), created 0600 atomically and warned about when group/world readable;
 4. built-in defaults.
 
-``.env`` loading is opt-in (``auto_load_env`` in the config file or ``GENMEDIA_LOAD_DOTENV=1``)
-and never overrides a variable that is already set. The key is never printed: ``repr`` and
-every output show :func:`mask_key` only.
+The core knows no provider's credentials: each provider resolves its own (environment,
+config file, :meth:`Settings.credential` override) and registers every secret it reads
+with :func:`genmedia.redact.register_secret`. ``.env`` loading is opt-in (``auto_load_env``
+in the config file or ``GENMEDIA_LOAD_DOTENV=1``) and never overrides a variable that is
+already set.
 """
 
 from __future__ import annotations
@@ -31,49 +32,19 @@ from genmedia.errors import ConfigError
 
 CONFIG_FILE = "config.json"
 OUTPUT_FORMATS = ("auto", "json", "pretty")
-#: key sources whose key is a public placeholder, not a secret (never redacted).
-PUBLIC_KEY_SOURCES = frozenset({"sandbox"})
-_SOURCES = {
-    "env:FAL_KEY": "FAL_KEY",
-    "env:FAL_KEY_ID": "FAL_KEY_ID/FAL_KEY_SECRET",
-    "config": "the config file",
-}
 
 
-def mask_key(key: str | None) -> str | None:
-    """``"1234abcd-…:secret"`` → ``"1234…****"``; never more than 4 characters shown."""
-    if not key:
-        return None
-    head = key[:4]
-    if len(key) < 12 or not all(33 <= ord(c) <= 126 for c in head):
-        return "****"
-    return head + "…****"
+@attrs.frozen(repr=False)
+class CredentialOverride:
+    """A credential a plugin set for a provider at runtime (never printed)."""
 
+    value: str
+    source: str
+    #: False for a public placeholder (an emulator's documented key): never redacted.
+    secret: bool = True
 
-def key_problem(key: str) -> str | None:
-    """Why ``key`` (already stripped) cannot be a fal key, or None. Never names the
-    offending character: the message must not reveal any part of the key."""
-    for ch in key:
-        code = ord(ch)
-        if ch.isspace():
-            return "it contains whitespace inside the key"
-        if code < 32 or code == 127:
-            return "it contains a control character"
-        if code > 126:
-            return "it contains a non-ASCII character"
-    return None
-
-
-def clean_key(value: str | None, *, secret: bool = True) -> str | None:
-    """A key from any source with surrounding whitespace (a CRLF ``.env``, a trailing
-    newline) removed; registered with the redactor in its raw and stripped forms."""
-    if value is None:
-        return None
-    if secret:
-        from genmedia.redact import register_secret
-
-        register_secret(value)
-    return value.strip() or None
+    def __repr__(self) -> str:
+        return f"CredentialOverride(source={self.source!r}, secret={self.secret!r})"
 
 
 @attrs.define(repr=False)
@@ -86,56 +57,44 @@ class Settings:
     file_values: dict[str, Any] = attrs.field(factory=dict)
     output_format: str = "auto"
     auto_load_env: bool = False
-    sandbox: bool = False
-    #: set by the plugin that actually started a sandbox, so output can say so.
-    sandbox_active: bool = False
+    #: the parsed global options of this invocation (plugin-contributed ones included),
+    #: by parameter name: a plugin reads its own global option here in ``genmedia_configure``.
+    options: dict[str, Any] = attrs.field(factory=dict)
+    #: keys a plugin adds to every JSON output document (e.g. ``{"sandbox": True}``); the
+    #: pretty view leaves them out.
+    marks: dict[str, Any] = attrs.field(factory=dict)
+    #: lines printed once on stderr in pretty mode before a command's work.
+    banners: list[str] = attrs.field(factory=list)
     #: the command words that reach this configuration again, used in every printed hint
-    #: (resume commands); a plugin may extend it (the sandbox sets "genmedia --sandbox").
+    #: (resume commands); a plugin may extend it (e.g. "genmedia --sandbox").
     invocation: str = "genmedia"
-    _api_key: str | None = None
-    api_key_source: str | None = None
-    #: why the configured key is unusable (raised as a ConfigError when the key is used).
-    _key_error: str | None = None
+    _credentials: dict[str, CredentialOverride] = attrs.field(factory=dict)
     _host_overrides: dict[str, str] = attrs.field(factory=dict)
     warnings: list[str] = attrs.field(factory=list)
 
     def __repr__(self) -> str:
         return (
-            f"Settings(config_dir={str(self.config_dir)!r}, output_format={self.output_format!r}, "
-            f"sandbox={self.sandbox!r}, api_key={mask_key(self._api_key)!r}, "
-            f"api_key_source={self.api_key_source!r})"
+            f"Settings(config_dir={str(self.config_dir)!r}, "
+            f"output_format={self.output_format!r}, marks={self.marks!r})"
         )
 
-    # -- key ---------------------------------------------------------------------------
+    # -- credentials -------------------------------------------------------------------
 
-    @property
-    def api_key(self) -> str | None:
-        """The key, stripped; a key that cannot be sent (whitespace, control or non-ASCII
-        characters inside it) is a :class:`ConfigError` showing only its masked form."""
-        if self._key_error is not None:
-            raise ConfigError(
-                f"The fal API key from {_SOURCES.get(self.api_key_source or '', 'config')} "
-                f"is malformed: {self._key_error}",
-                {
-                    "source": self.api_key_source,
-                    "api_key": mask_key(self._api_key),
-                    "hint": "a fal key is <key id>:<key secret> in printable ASCII; set it "
-                    "again (export FAL_KEY=..., or genmedia setup)",
-                },
-            )
-        return self._api_key
+    def set_credential(
+        self, provider: str, value: str, *, source: str, secret: bool = True
+    ) -> None:
+        """Make ``provider`` use ``value`` as its credential for this process (highest
+        precedence); a secret one is registered with the redactor at once."""
+        if secret:
+            from genmedia.redact import register_secret
 
-    @property
-    def masked_key(self) -> str | None:
-        return mask_key(self._api_key)
+            register_secret(value)
+        self._credentials[provider] = CredentialOverride(value, source, secret)
 
-    def set_api_key(self, key: str | None, *, source: str) -> None:
-        """Use ``key`` (stripped); it is registered with the redactor unless it is a
-        public placeholder (the emulator's ``sandbox`` key)."""
-        key = clean_key(key, secret=source not in PUBLIC_KEY_SOURCES)
-        self._api_key = key
-        self.api_key_source = source if key else None
-        self._key_error = key_problem(key) if key else None
+    def credential(self, provider: str) -> CredentialOverride | None:
+        """The runtime credential override of ``provider``, or None (providers then read
+        their own environment variables and config keys)."""
+        return self._credentials.get(provider)
 
     # -- hosts -------------------------------------------------------------------------
 
@@ -248,7 +207,7 @@ def load_dotenv(path: Path) -> list[str]:
     return loaded
 
 
-def load_settings(*, sandbox: bool = False, output_format: str | None = None) -> Settings:
+def load_settings(*, output_format: str | None = None) -> Settings:
     """Resolve settings from the environment and the config file (see module docstring)."""
     config_dir, data_dir, cache_dir = default_dirs()
     path = config_dir / CONFIG_FILE
@@ -263,32 +222,18 @@ def load_settings(*, sandbox: bool = False, output_format: str | None = None) ->
     if fmt not in OUTPUT_FORMATS:
         warnings.append(f"ignoring unknown output format {fmt!r} (use one of auto, json, pretty)")
         fmt = "auto"
-
-    settings = Settings(
+    for name, kind in (("output_format", str), ("hosts", dict)):
+        if name in values and values[name] is not None and not isinstance(values[name], kind):
+            warnings.append(
+                f"ignoring {name!r} in {path}: expected a {kind.__name__}, "
+                f"got {type(values[name]).__name__}"
+            )
+    return Settings(
         config_dir=config_dir,
         data_dir=data_dir,
         cache_dir=cache_dir,
         file_values=values,
         output_format=fmt,
         auto_load_env=auto_env,
-        sandbox=sandbox or truthy(os.environ.get("GENMEDIA_SANDBOX")),
         warnings=warnings,
     )
-    # Every source is stripped (a trailing newline, a CRLF .env, pasted spaces).
-    env_key = clean_key(os.environ.get("FAL_KEY"))
-    key_id = clean_key(os.environ.get("FAL_KEY_ID"))
-    key_secret = clean_key(os.environ.get("FAL_KEY_SECRET"))
-    file_key = values.get("api_key")
-    if env_key:
-        settings.set_api_key(env_key, source="env:FAL_KEY")
-    elif key_id and key_secret:
-        settings.set_api_key(f"{key_id}:{key_secret}", source="env:FAL_KEY_ID")
-    elif isinstance(file_key, str) and clean_key(file_key):
-        settings.set_api_key(file_key, source="config")
-    for name, kind in (("api_key", str), ("output_format", str), ("hosts", dict)):
-        if name in values and values[name] is not None and not isinstance(values[name], kind):
-            settings.warnings.append(
-                f"ignoring {name!r} in {path}: expected a {kind.__name__}, "
-                f"got {type(values[name]).__name__}"
-            )
-    return settings

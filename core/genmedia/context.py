@@ -76,7 +76,7 @@ class AppContext:
         json_flag: bool = False,
         debug: bool = False,
         field: str | None = None,
-        sandbox_flag: bool = False,
+        global_options: dict[str, Any] | None = None,
         stream_logs: bool = False,
         events: bool = False,
         disabled_plugins: tuple[str, ...] = (),
@@ -90,13 +90,13 @@ class AppContext:
         self.json_flag = json_flag
         self.debug = debug
         self.field = field
-        self.sandbox_flag = sandbox_flag
         #: ``--logs`` on run/status: logs live on a terminal, ``logs`` in the JSON result.
         self.stream_logs = stream_logs
         #: ``--events``: in JSON mode, progress is streamed as NDJSON on stderr.
         self.events = events
-        #: the parsed global options (plugin-contributed ones included), by parameter name.
-        self.global_options: dict[str, Any] = {}
+        #: the parsed global options (plugin-contributed ones included), by parameter name;
+        #: an embedder (the MCP server) may pass a plugin's global option here.
+        self.global_options: dict[str, Any] = dict(global_options or {})
         #: warnings of this invocation; in JSON mode they end up in the output document's
         #: ``warnings`` list or in the error's ``details.warnings``, never loose on stderr.
         self.warnings: list[str] = []
@@ -110,8 +110,8 @@ class AppContext:
         self.disabled_plugins = disabled_plugins
         #: ``--no-pager``: never page long pretty output (see genmedia.output.emit).
         self.no_pager = False
-        #: the SANDBOX banner was printed (once per process, before the work starts).
-        self.sandbox_banner_shown = False
+        #: the plugins' banners were printed (once per process, before the work starts).
+        self.banners_shown = False
         # None means "sys.stdout/stderr/stdin at the time of use" (click's runner swaps
         # them after the context may have been created).
         self._stdout = stdout
@@ -224,7 +224,7 @@ class AppContext:
         if self._settings is None:
             from genmedia.config import load_settings
 
-            self._settings = load_settings(sandbox=self.sandbox_flag)
+            self._settings = load_settings()
             for message in self._settings.warnings:
                 self.warn(message)
         return self._settings
@@ -244,23 +244,20 @@ class AppContext:
         self._pm = pm
 
     def configure(self) -> None:
-        """Call ``genmedia_configure`` once (historic, so later plugins get it too)."""
+        """Call ``genmedia_configure`` once (historic, so later plugins get it too), with
+        the global options in ``Settings.options``; warnings plugins add are shown."""
         if not self._configured:
             self._configured = True
             settings = self.settings
-            try:
-                self.pm.hook.genmedia_configure.call_historic(kwargs={"config": settings})
-            except ImportError as exc:
-                if not settings.sandbox:
-                    raise
-                raise _sandbox_missing(str(exc)) from None
-            if settings.sandbox and not settings.sandbox_active:
-                # never fall through to the real service when the emulator was asked for
-                raise _sandbox_missing("no plugin started the emulator")
+            settings.options.update(self.global_options)
+            self.pm.hook.genmedia_configure.call_historic(kwargs={"config": settings})
+            for message in settings.warnings:
+                self.warn(message)
 
     @property
-    def sandbox_active(self) -> bool:
-        return self._settings is not None and self._settings.sandbox_active
+    def marks(self) -> dict[str, Any]:
+        """What plugins mark every output with (``Settings.marks``; empty before settings)."""
+        return self._settings.marks if self._settings is not None else {}
 
     @property
     def invocation(self) -> str:
@@ -343,19 +340,6 @@ class AppContext:
         if self._http is not None:
             self._http.close()
             self._http = None
-
-
-def _sandbox_missing(reason: str) -> Exception:
-    from genmedia.errors import ConfigError
-
-    return ConfigError(
-        "--sandbox needs the fal emulator, which is not installed",
-        {
-            "reason": reason,
-            "hint": "install the sandbox extra: pip install 'genmedia[sandbox]' "
-            "(and do not disable the sandbox plugin)",
-        },
-    )
 
 
 #: characters that JSON leaves raw but some line readers (Python's str.splitlines, JavaScript

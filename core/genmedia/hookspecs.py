@@ -48,9 +48,12 @@ hookspec = pluggy.HookspecMarker("genmedia")
 def genmedia_configure(config: Settings) -> None:
     """Read (and, for plugins that redirect hosts, adjust) the process settings.
 
-    :param config: the resolved :class:`genmedia.config.Settings`. A plugin may call
-        ``config.set_host(role, url)`` and ``config.set_api_key(key, source=...)``; the
-        sandbox plugin does both when ``config.sandbox`` is true.
+    :param config: the resolved :class:`genmedia.config.Settings`. ``config.options`` holds
+        the global options (a plugin's own among them). A plugin may call
+        ``config.set_host(role, url)`` and ``config.set_credential(provider, key,
+        source=...)``, add ``config.marks`` (keys of every JSON document),
+        ``config.banners`` (pretty-mode lines on stderr) and extend ``config.invocation``;
+        an emulator plugin does all of it when its global option is given.
 
     Semantics: *historic* — called once when plugins are loaded, and replayed for any plugin
     registered later, so every plugin sees the settings exactly once. Return value ignored.

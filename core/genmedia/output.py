@@ -5,8 +5,9 @@ success and holds exactly one JSON error object on failure (with ``--events``: N
 events, the error object last, one line each). Warnings go into the document's
 ``warnings`` list (or the error's ``details.warnings``). ``--field PATH`` prints one
 value of the document instead (strings raw, like ``jq -r``; anything else as JSON).
-Output made against the sandbox carries ``"sandbox": true`` and, in pretty mode, a
-banner on stderr.
+Plugins mark output in ``genmedia_configure``: ``Settings.marks`` keys are added to every
+JSON document (an emulator adds ``"sandbox": true``) and ``Settings.banners`` are printed
+once on stderr in pretty mode, before a command's work.
 """
 
 from __future__ import annotations
@@ -25,11 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from genmedia.types import ErrorReport
 
 PrettyRenderer = Callable[[Any, "Console"], None]
-
-SANDBOX_BANNER = (
-    "SANDBOX: results come from the local fal emulator (placeholder media, no real "
-    "generation, nothing billed)."
-)
 
 _TOKEN = re.compile(r"\.?([^.\[\]]+)|\[(-?\d+)\]")
 
@@ -101,8 +97,9 @@ def emit(ctx: AppContext, data: Any, *, pretty: PrettyRenderer | None = None) ->
     from genmedia.serialization import unstructure
 
     doc = unstructure(data)
-    if ctx.sandbox_active and isinstance(doc, dict):
-        doc.setdefault("sandbox", True)
+    if isinstance(doc, dict):
+        for key, value in ctx.marks.items():
+            doc.setdefault(key, value)
     if ctx.json_mode and ctx.warnings and isinstance(doc, dict):
         doc.setdefault("warnings", []).extend(ctx.warnings)
     if ctx.field:
@@ -125,7 +122,9 @@ def emit(ctx: AppContext, data: Any, *, pretty: PrettyRenderer | None = None) ->
         ctx.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
         ctx.stdout.flush()
         return
-    announce_sandbox(ctx)
+    announce(ctx)
+    if isinstance(doc, dict) and pretty is None:
+        doc = {k: v for k, v in doc.items() if k not in ctx.marks}
     render = pretty or render_mapping
     console = stdout_console(ctx)
     if not wants_pager(ctx):
@@ -136,11 +135,14 @@ def emit(ctx: AppContext, data: Any, *, pretty: PrettyRenderer | None = None) ->
     page(ctx, captured.get(), console.height)
 
 
-def announce_sandbox(ctx: AppContext) -> None:
-    """The SANDBOX banner on stderr, in pretty mode, once, before a command's work."""
-    if ctx.sandbox_active and not ctx.sandbox_banner_shown and not ctx.json_mode:
-        ctx.sandbox_banner_shown = True
-        stderr_console(ctx).print(f"[bold yellow]{SANDBOX_BANNER}[/]", markup=True)
+def announce(ctx: AppContext) -> None:
+    """The plugins' banners (``Settings.banners``) on stderr, in pretty mode, once, before
+    a command's work."""
+    if ctx.banners_shown or ctx.json_mode or ctx._settings is None:
+        return
+    ctx.banners_shown = True
+    for banner in ctx.settings.banners:
+        stderr_console(ctx).print(f"[bold yellow]{esc(banner)}[/]", markup=True)
 
 
 def wants_pager(ctx: AppContext) -> bool:
@@ -191,8 +193,6 @@ def render_mapping(doc: Any, console: Console) -> None:
         console.print_json(data=doc)
         return
     for key, value in doc.items():
-        if key == "sandbox":
-            continue
         if isinstance(value, (dict, list)):
             console.print(f"[bold]{esc(key)}[/]:", markup=True)
             console.print_json(data=value, indent=2)
@@ -227,11 +227,9 @@ def job_details(ctx: AppContext, details: Any, exit_code: int = 1) -> Any:
 
 
 def next_command(ctx: AppContext, job: Any, flag: str = "--wait") -> str:
-    """``genmedia [--sandbox] status ENDPOINT REQUEST_ID --wait``: reattach to a job."""
-    invocation = ctx.invocation  # a plugin may set it (the sandbox: "genmedia --sandbox")
-    if (ctx.sandbox_active or ctx.sandbox_flag) and "--sandbox" not in invocation:
-        invocation += " --sandbox"
-    return f"{invocation} status {job.endpoint_id} {job.request_id} {flag}"
+    """``genmedia status ENDPOINT REQUEST_ID --wait``: reattach to a job (the command
+    words are ``Settings.invocation``, which a plugin may extend with its global option)."""
+    return f"{ctx.invocation} status {job.endpoint_id} {job.request_id} {flag}"
 
 
 def print_error(ctx: AppContext, report: ErrorReport) -> None:

@@ -17,6 +17,7 @@ from genmedia.progress import ProgressFn
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.types import (
+        Credential,
         JobHandle,
         JobStatus,
         ModelPage,
@@ -39,6 +40,7 @@ MEMBERS = (
     "options",
     "claims",
     "require_credentials",
+    "credential",
     "search",
     "schema",
     "estimate",
@@ -73,6 +75,12 @@ class Provider(Protocol):
     def require_credentials(self) -> None:
         """Raise :class:`~genmedia.errors.AuthError` before a paid run without credentials
         (called before the schema is fetched). Providers resolve their own credentials."""
+
+    def credential(self) -> Credential | None:
+        """The credential as ``genmedia config`` shows it (masked), or None. A provider
+        reads its own environment variables and config keys (and
+        :meth:`genmedia.config.Settings.credential` for a runtime override) and registers
+        every secret it reads with :func:`genmedia.redact.register_secret`."""
 
     def search(self, query: ModelQuery) -> ModelPage: ...
 
@@ -115,6 +123,7 @@ class BaseProvider:
     ``options``                   ``()``: reads no run options at submit
     ``claims(endpoint_id)``       False: only ``scheme:`` prefixes and ``--provider`` choose it
     ``require_credentials()``     nothing (no credentials needed)
+    ``credential()``              None (nothing to show in ``genmedia config``)
     ``search(query)``             an empty page
     ``schema(endpoint_id)``       NotFoundError: inputs are sent unchecked
     ``estimate(request)``         None: ``--dry-run`` shows no estimate
@@ -135,6 +144,9 @@ class BaseProvider:
         return False
 
     def require_credentials(self) -> None:
+        return None
+
+    def credential(self) -> Credential | None:
         return None
 
     def search(self, query: ModelQuery) -> ModelPage:

@@ -53,7 +53,8 @@ class RunRecord:
 
     ``status`` is the store's state (``completed``, ``failed``, ``cancelled`` or an
     unfinished one); times are Unix seconds; ``result`` is the model's output JSON when
-    the run completed; ``sandbox`` is true for runs against an emulator.
+    the run completed; ``marks`` are the output marks the run was made under (an
+    emulator plugin's ``{"sandbox": true}``, see ``Settings.marks``).
     """
 
     provider: str
@@ -67,7 +68,7 @@ class RunRecord:
     result: dict[str, Any] | None = None
     error: str | None = None
     files: list[RunFile] = attrs.field(factory=list)
-    sandbox: bool = False
+    marks: dict[str, Any] = attrs.field(factory=dict)
     batch: str | None = None
 
 

@@ -2,9 +2,10 @@
 
 Whatever a key went through before it reached a message — an HTTP library quoting a header
 (``b'Key id:secret\\n'``), URL encoding, base64 (``Basic`` auth), JSON or ``repr`` escaping —
-:func:`redact` removes it. Keys are registered when the settings learn them
-(:meth:`genmedia.config.Settings.set_api_key`); a plugin holding another secret registers it
-with :func:`register_secret`. The error boundary passes the error object (message and every
+:func:`redact` removes it. The core knows no key: a provider (or any plugin) registers every
+secret it reads with :func:`register_secret` (the fal provider its key, from whichever source;
+:meth:`genmedia.config.Settings.set_credential` registers a runtime override), and shows one
+only as :func:`mask` makes it. The error boundary passes the error object (message and every
 string in ``details``) and ``--debug`` tracebacks through :func:`redact_value`, and
 :meth:`genmedia.context.AppContext.warn` passes every warning and debug line.
 """
@@ -40,6 +41,16 @@ def _variants(secret: str) -> Iterable[str]:
         text = encoded.decode("ascii")
         yield text
         yield text.rstrip("=")
+
+
+def mask(secret: str | None) -> str | None:
+    """``"1234abcd-…:secret"`` → ``"1234…****"``; never more than 4 characters shown."""
+    if not secret:
+        return None
+    head = secret[:4]
+    if len(secret) < 12 or not all(33 <= ord(c) <= 126 for c in head):
+        return MASK
+    return head + "…" + MASK
 
 
 def register_secret(secret: str | None) -> None:

@@ -307,7 +307,6 @@ class RunResult:
     handle: JobHandle | None = None
     input: JsonDict = attrs.field(factory=dict)
     metrics: JsonDict | None = None
-    sandbox: bool = False
     saved_files: list[SavedFile] = attrs.field(factory=list)
     save_failures: list[SaveFailure] = attrs.field(factory=list)
 
@@ -325,6 +324,24 @@ class UploadedFile:
     size_bytes: int | None = None
     content_type: str | None = None
     file_name: str | None = None
+
+
+@attrs.frozen
+class Credential:
+    """A provider's credential as ``genmedia config`` shows it; never the secret itself.
+
+    ``key`` names it in ``config list|get|unset`` and ``path`` is where the config file
+    keeps it; ``source`` says where the value came from (``env:NAME``, ``config``, a
+    plugin's word; None when unset); ``hint`` tells how to set it (``config set`` refuses
+    credentials: they would stay in the shell history).
+    """
+
+    key: str
+    path: tuple[str, ...]
+    masked: str | None
+    source: str | None
+    description: str = ""
+    hint: str = ""
 
 
 @attrs.frozen

@@ -2,9 +2,9 @@
 
 Only declared keys can be set (the core's :data:`CORE_KEYS` and the plugins', from the
 ``genmedia_config_keys`` hook), each validated before anything is written; the
-file is rewritten atomically with mode 0600 (see :mod:`genmedia.config`). The API key is
-never shown unmasked and cannot be set here (it would land in the shell's history): use
-``genmedia setup`` or ``FAL_KEY``.
+file is rewritten atomically with mode 0600 (see :mod:`genmedia.config`). Credentials come
+from the providers (``Provider.credential()``): never shown unmasked and never set here (they
+would land in the shell's history); each one's ``hint`` says how to set it.
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ import click
 
 from genmedia import errors
 from genmedia.cli import get_app
-from genmedia.configkeys import ConfigKey, boolean, choice, name, url
+from genmedia.configkeys import ConfigKey, boolean, choice, name
 from genmedia.output import emit
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.config import Settings
     from genmedia.context import AppContext
+    from genmedia.types import Credential
 
-
-HOST_ROLES = ("queue", "run", "rest", "api", "cdn", "docs")
 
 #: the core's own keys; plugins add theirs with the ``genmedia_config_keys`` hook.
 CORE_KEYS: tuple[ConfigKey, ...] = (
@@ -50,7 +49,7 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         "default_provider",
         ("default_provider",),
         name,
-        "fal",
+        None,
         "the provider for `models`, `upload` and endpoints no provider claims",
     ),
     ConfigKey(
@@ -60,19 +59,7 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
         True,
         "record runs in the local journal",
     ),
-    *(
-        ConfigKey(
-            f"hosts.{role}",
-            ("hosts", role),
-            url,
-            None,
-            f"base URL of the fal {role} host (routing; default: fal's own)",
-            env=f"GENMEDIA_FAL_{role.upper()}_URL",
-        )
-        for role in HOST_ROLES
-    ),
 )
-API_KEY = "api_key"
 
 
 def all_keys(app: AppContext) -> tuple[ConfigKey, ...]:
@@ -91,9 +78,10 @@ def _lookup(app: AppContext, key_name: str) -> ConfigKey | None:
 def _complete_key(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     from click.shell_completion import CompletionItem
 
-    keys = all_keys(get_app(ctx))
-    items = [CompletionItem(k.name, help=k.help) for k in keys if k.name.startswith(incomplete)]
-    return items + ([CompletionItem(API_KEY)] if API_KEY.startswith(incomplete) else [])
+    app = get_app(ctx)
+    names = [(k.name, k.help) for k in all_keys(app)]
+    names += [(c.key, c.description) for c in credentials(app)]
+    return [CompletionItem(n, help=h) for n, h in names if n.startswith(incomplete)]
 
 
 def _get_path(values: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -116,19 +104,33 @@ def _entry(settings: Settings, key: ConfigKey) -> dict[str, Any]:
     return {"key": key.name, "value": value, "source": source, "description": key.help}
 
 
-def _api_key_entry(settings: Settings) -> dict[str, Any]:
+def credentials(app: AppContext) -> list[Credential]:
+    """Every provider's credential (masked), by key name."""
+    found: dict[str, Credential] = {}
+    for provider in app.providers.values():
+        credential = provider.credential()
+        if credential is not None:
+            found.setdefault(credential.key, credential)
+    return list(found.values())
+
+
+def _credential(app: AppContext, key_name: str) -> Credential | None:
+    return next((c for c in credentials(app) if c.key == key_name), None)
+
+
+def _credential_entry(credential: Credential) -> dict[str, Any]:
     return {
-        "key": API_KEY,
-        "value": settings.masked_key,  # never more than four characters of it
-        "source": settings.api_key_source or "unset",
-        "description": "the fal API key (masked; set it with genmedia setup or FAL_KEY)",
+        "key": credential.key,
+        "value": credential.masked,  # never more than four characters of it
+        "source": credential.source or "unset",
+        "description": credential.description,
     }
 
 
 def _unknown(app: AppContext, key_name: str) -> errors.UsageError:
     import difflib
 
-    names = [*(k.name for k in all_keys(app)), API_KEY]
+    names = [*(k.name for k in all_keys(app)), *(c.key for c in credentials(app))]
     details: dict[str, Any] = {"key": key_name, "keys": names}
     close = difflib.get_close_matches(key_name, names, n=3)
     if close:
@@ -168,7 +170,10 @@ def config_list(ctx: click.Context) -> None:
     """Every setting with its effective value and where it comes from."""
     app = get_app(ctx)
     settings = app.settings
-    rows = [_api_key_entry(settings), *(_entry(settings, k) for k in all_keys(app))]
+    rows = [
+        *map(_credential_entry, credentials(app)),
+        *(_entry(settings, k) for k in all_keys(app)),
+    ]
     emit(app, {"path": str(settings.config_path), "values": rows}, pretty=_render_list)
 
 
@@ -178,8 +183,9 @@ def config_list(ctx: click.Context) -> None:
 def config_get(ctx: click.Context, key: str) -> None:
     """Print one setting's effective value (the API key masked)."""
     app = get_app(ctx)
-    if key == API_KEY:
-        entry = _api_key_entry(app.settings)
+    credential = _credential(app, key)
+    if credential is not None:
+        entry = _credential_entry(credential)
     else:
         spec = _lookup(app, key)
         if spec is None:
@@ -208,10 +214,12 @@ def _rewrite(settings: Settings, change: Callable[[dict[str, Any]], bool]) -> bo
 def config_set(ctx: click.Context, key: str, value: str) -> None:
     """Validate VALUE and store it under KEY in the config file."""
     app = get_app(ctx)
-    if key == API_KEY:
+    credential = _credential(app, key)
+    if credential is not None:
         raise errors.UsageError(
-            "The API key is not set with `config set` (it would stay in your shell history)",
-            {"hint": "run: genmedia setup   (or export FAL_KEY=...)"},
+            f"The credential {key} is not set with `config set` (it would stay in your "
+            "shell history)",
+            {"hint": credential.hint},
         )
     spec = _lookup(app, key)
     if spec is None:
@@ -248,8 +256,9 @@ def config_unset(ctx: click.Context, key: str) -> None:
     """Remove KEY from the config file (back to its default)."""
     app = get_app(ctx)
     path: tuple[str, ...]
-    if key == API_KEY:
-        path = (API_KEY,)
+    credential = _credential(app, key)
+    if credential is not None:
+        path = credential.path
     else:
         spec = _lookup(app, key)
         if spec is None:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
     from genmedia.context import AppContext
+    from genmedia_fal.credentials import FalKey
 
 HOSTS: dict[str, tuple[str, str]] = {
     "queue": ("GENMEDIA_FAL_QUEUE_URL", "https://queue.fal.run"),
@@ -129,6 +130,7 @@ class FalClient:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._options: FalOptions | None = None
+        self._key: FalKey | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -146,8 +148,17 @@ class FalClient:
         env, default = HOSTS[role]
         return self.ctx.settings.host(role, env=env, default=default)
 
+    @property
+    def credential(self) -> FalKey:
+        """fal's key as resolved from the settings (see :mod:`genmedia_fal.credentials`)."""
+        if self._key is None:
+            from genmedia_fal.credentials import resolve_key
+
+            self._key = resolve_key(self.ctx.settings)
+        return self._key
+
     def key(self) -> str:
-        key = self.ctx.settings.api_key
+        key = self.credential.usable()
         if not key:
             raise errors.AuthError(
                 "No fal.ai API key found: set FAL_KEY, run `genmedia setup`, or use --sandbox.",
@@ -157,7 +168,7 @@ class FalClient:
 
     def auth(self, *, required: bool = True) -> dict[str, str]:
         """``Authorization: Key …`` for fal's own hosts (never for CDN or download hosts)."""
-        if not required and not self.ctx.settings.api_key:
+        if not required and not self.credential.usable():
             return {}
         return {"Authorization": f"Key {self.key()}"}
 

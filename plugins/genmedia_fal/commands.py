@@ -157,14 +157,9 @@ def setup(
     Interactive by default (the key is read without echo). Running it again with the
     same answers changes nothing.
     """
-    from genmedia.config import (
-        CONFIG_FILE,
-        default_dirs,
-        mask_key,
-        read_config_file,
-        write_config_file,
-    )
+    from genmedia.config import CONFIG_FILE, default_dirs, read_config_file, write_config_file
     from genmedia.output import emit
+    from genmedia.redact import mask as mask_key
 
     app = get_app(ctx)
     path = default_dirs()[0] / CONFIG_FILE
@@ -223,7 +218,8 @@ def _render_setup(doc: dict[str, Any], console: Any) -> None:
 def _checked_key(api_key: str) -> str:
     """``<key id>:<key secret>`` in printable ASCII, stripped; anything else is refused
     before it is saved (the message shows the masked form only)."""
-    from genmedia.config import clean_key, key_problem, mask_key
+    from genmedia.redact import mask as mask_key
+    from genmedia_fal.credentials import clean_key, key_problem
 
     key = clean_key(api_key) or ""
     problem = key_problem(key)
@@ -251,7 +247,7 @@ def _ask(
     ask_key: bool = True,
 ) -> tuple[str | None, str | None, bool | None]:
     """Prompt (on stderr) for whatever the flags left open."""
-    from genmedia.config import mask_key
+    from genmedia.redact import mask as mask_key
 
     if api_key is None and ask_key:
         saved = current.get("api_key") if isinstance(current.get("api_key"), str) else None

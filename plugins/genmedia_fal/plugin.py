@@ -14,6 +14,7 @@ from genmedia import hookimpl
 if TYPE_CHECKING:  # pragma: no cover
     import click
 
+    from genmedia.config import Settings
     from genmedia.context import AppContext
     from genmedia.provider import Provider
     from genmedia.types import ErrorReport, ModelSchema
@@ -43,6 +44,52 @@ def genmedia_register_commands(cli: click.Group) -> None:
             "Browse, upload and organise the fal Assets library.",
         )
     )
+
+
+@hookimpl
+def genmedia_config_keys() -> list[Any]:
+    """``genmedia config set hosts.<role> URL``: where each fal host lives."""
+    from genmedia.configkeys import ConfigKey, url
+    from genmedia_fal.client import HOSTS
+
+    return [
+        ConfigKey(
+            f"hosts.{role}",
+            ("hosts", role),
+            url,
+            None,
+            f"base URL of the fal {role} host (routing; default: fal's own)",
+            env=env,
+        )
+        for role, (env, _default) in HOSTS.items()
+    ]
+
+
+@hookimpl(trylast=True)
+def genmedia_configure(config: Settings) -> None:
+    """Never fall through to the real service when the emulator was asked for but no
+    plugin started it (the sandbox plugin disabled); a config file ``api_key`` that is
+    not text is ignored, with a warning."""
+    import os
+
+    from genmedia import truthy
+
+    if truthy(os.environ.get("GENMEDIA_SANDBOX")) and not config.marks.get("sandbox"):
+        from genmedia.errors import ConfigError
+
+        raise ConfigError(
+            "GENMEDIA_SANDBOX asks for the fal emulator, but no plugin started it",
+            {
+                "hint": "do not disable the sandbox plugin (genmedia plugins), or unset "
+                "GENMEDIA_SANDBOX"
+            },
+        )
+    value = config.file_values.get("api_key")
+    if value is not None and not isinstance(value, str):
+        config.warnings.append(
+            f"ignoring 'api_key' in {config.config_path}: expected a str, "
+            f"got {type(value).__name__}"
+        )
 
 
 @hookimpl

@@ -14,6 +14,7 @@ import attrs
 
 from genmedia.provider import BaseProvider
 from genmedia.types import (
+    Credential,
     JobHandle,
     JobStatus,
     ModelPage,
@@ -81,6 +82,18 @@ class FalProvider(BaseProvider):
     def require_credentials(self) -> None:
         """Fail fast (before the schema fetch) when a paid run has no key."""
         self.client.key()
+
+    def credential(self) -> Credential:
+        """The key as ``genmedia config`` shows it: masked, with its source."""
+        key = self.client.credential
+        return Credential(
+            key="api_key",
+            path=("api_key",),
+            masked=key.masked,
+            source=key.source,
+            description="the fal API key (masked; set it with genmedia setup or FAL_KEY)",
+            hint="run: genmedia setup   (or export FAL_KEY=...)",
+        )
 
     def submit(self, request: RunRequest) -> JobHandle:
         return self.queue.submit(request)

@@ -336,7 +336,6 @@ class Queue:
             request_id=response.headers.get("x-fal-request-id") or handle.request_id,
             result=data if isinstance(data, dict) else {"output": data},
             handle=handle,
-            sandbox=client.ctx.sandbox_active,
         )
 
     def cancel(self, handle: JobHandle) -> str:

@@ -204,7 +204,8 @@ def command_for(record: RunRecord, seed: int | None) -> str:
     inputs = dict(record.input or {})
     if seed is not None and "seed" not in inputs:
         inputs["seed"] = seed
-    head = ["genmedia"] + (["--sandbox"] if record.sandbox else []) + ["run", record.endpoint_id]
+    flags = ["--sandbox"] if record.marks.get("sandbox") else []
+    head = ["genmedia", *flags, "run", record.endpoint_id]
     if any(v == "-" for v in inputs.values()):
         payload = json.dumps(inputs, ensure_ascii=False, separators=(",", ":"))
         return f"printf '%s' {shlex.quote(payload)} | " + shlex.join([*head, "--input", "-"])
@@ -263,7 +264,7 @@ def make_cards(records: Iterable[RunRecord], out_dir: Path) -> list[Card]:
                 size=_size(record, media),
                 duration_s=round(finished - record.submitted_at, 1) if finished else None,
                 error=record.error,
-                sandbox=record.sandbox,
+                sandbox=bool(record.marks.get("sandbox")),
                 batch=record.batch,
             )
         )

@@ -217,7 +217,7 @@ def _record(
         response_url=handle.response_url,
         cancel_url=handle.cancel_url,
         submitted_at=handle.submitted_at,
-        sandbox=ctx.sandbox_active if sandbox is None else sandbox,
+        sandbox=bool(ctx.marks.get("sandbox")) if sandbox is None else sandbox,
     )
 
 
@@ -338,7 +338,7 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
             response_url=handle.response_url if handle else None,
             cancel_url=handle.cancel_url if handle else None,
             submitted_at=handle.submitted_at if handle else None,
-            sandbox=result.sandbox or ctx.sandbox_active,
+            sandbox=bool(ctx.marks.get("sandbox")),
         )
         return j.complete(
             provider,
@@ -370,7 +370,7 @@ def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
         return None
     if job is None:
         return None
-    if job.sandbox and not ctx.sandbox_active:
+    if job.sandbox and not ctx.marks.get("sandbox"):
         ctx.warn(
             f"job {job.request_id} ran on the fal emulator (sandbox): resume it with"
             f" genmedia --sandbox status {job.request_id}"

@@ -66,5 +66,5 @@ def to_record(job: JobRecord) -> RunRecord:
             )
             for f in job.files
         ],
-        sandbox=job.sandbox,
+        marks={"sandbox": True} if job.sandbox else {},
     )

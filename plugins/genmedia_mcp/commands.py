@@ -62,7 +62,7 @@ def mcp(click_ctx: click.Context, list_tools: bool) -> None:
     server = build_server(
         tools,
         forwarded_global_options(root),
-        sandbox=bool(app.sandbox_flag or app.sandbox_active),
+        sandbox=bool(app.marks.get("sandbox")),
         disabled=app.disabled_plugins,
     )
     if not app.json_mode and app.stderr_is_tty:

@@ -312,7 +312,8 @@ def recent_runs(
     from genmedia.records import RunQuery
     from genmedia.serialization import unstructure
 
-    app = AppContext(json_flag=True, sandbox_flag=sandbox, disabled_plugins=tuple(disabled))
+    options = {"sandbox": True} if sandbox else {}  # the sandbox plugin's global option
+    app = AppContext(json_flag=True, global_options=options, disabled_plugins=tuple(disabled))
     try:
         app.configure()
         records = app.pm.hook.genmedia_list_runs(query=RunQuery(limit=limit), ctx=app) or []

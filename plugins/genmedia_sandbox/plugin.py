@@ -139,14 +139,54 @@ def _stop_in_process() -> None:
             _in_process = None
 
 
+#: what pretty output says on stderr while the emulator answers.
+BANNER = (
+    "SANDBOX: results come from the local fal emulator (placeholder media, no real "
+    "generation, nothing billed)."
+)
+
+
 @hookimpl
+def genmedia_add_options(command_name: str) -> list[click.Parameter] | None:
+    """``--sandbox``: a global option, accepted anywhere on the command line."""
+    if command_name != "genmedia":
+        return None
+    import click
+
+    return [
+        click.Option(
+            ["--sandbox"],
+            is_flag=True,
+            default=None,
+            help="Use the offline fal emulator instead of fal.ai (also GENMEDIA_SANDBOX=1).",
+        )
+    ]
+
+
+def wanted(config: Settings) -> bool:
+    """``--sandbox`` or ``GENMEDIA_SANDBOX=1``."""
+    from genmedia import truthy
+
+    return bool(config.options.get("sandbox")) or truthy(os.environ.get("GENMEDIA_SANDBOX"))
+
+
+@hookimpl(tryfirst=True)
 def genmedia_configure(config: Settings) -> None:
-    if not getattr(config, "sandbox", False):
+    """Start the emulator, point fal's hosts and key at it, mark the output."""
+    if not wanted(config):
         return
     from genmedia import errors
 
     try:
         server = in_process_server()
+    except ImportError as exc:  # the "sandbox" extra (starlette, uvicorn) is missing
+        raise errors.ConfigError(
+            "--sandbox needs the fal emulator, which is not installed",
+            {
+                "reason": str(exc),
+                "hint": "install the sandbox extra: pip install 'genmedia[sandbox]'",
+            },
+        ) from None
     except (ValueError, OSError, RuntimeError) as exc:  # FaultSpecError is a ValueError
         raise errors.ConfigError(
             f"The sandbox could not start: {exc}",
@@ -155,11 +195,11 @@ def genmedia_configure(config: Settings) -> None:
     for role in ROLES:
         config.set_host(role, server.urls[role])
     # a configured real key is never sent, not even to the local emulator
-    config.set_api_key(SANDBOX_KEY, source="sandbox")
-    if hasattr(config, "sandbox_active"):
-        config.sandbox_active = True
-    if hasattr(config, "invocation"):
-        config.invocation = "genmedia --sandbox"
+    config.set_credential("fal", SANDBOX_KEY, source="sandbox", secret=False)
+    config.marks["sandbox"] = True
+    if BANNER not in config.banners:
+        config.banners.append(BANNER)
+    config.invocation = "genmedia --sandbox"
 
 
 def export_lines(env: dict[str, str]) -> str:

@@ -177,7 +177,8 @@ class Receiver:
         for run in runs or ():
             if self.stop.is_set():
                 return
-            if run.submitted_at > now - after or run.sandbox != self.app.sandbox_active:
+            same_mode = bool(run.marks.get("sandbox")) == bool(self.app.marks.get("sandbox"))
+            if run.submitted_at > now - after or not same_mode:
                 continue
             with self.work_lock:
                 try:

@@ -1,34 +1,13 @@
-"""Settings: key precedence, masking, hosts, .env, plugin sections."""
+"""Settings: credential overrides, masking, hosts, .env, plugin sections (fal's key
+precedence is tested with the fal plugin: tests/fal/test_credentials.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 
-from genmedia.config import load_settings, mask_key
-
-
-def test_fal_key_env_wins_over_config(isolated_env, monkeypatch):
-    cfg = isolated_env / "config" / "config.json"
-    cfg.parent.mkdir(parents=True)
-    cfg.write_text(json.dumps({"api_key": "from-config-123456"}))
-    cfg.chmod(0o600)
-    assert load_settings().api_key_source == "config"
-    monkeypatch.setenv("FAL_KEY_ID", "id")
-    monkeypatch.setenv("FAL_KEY_SECRET", "secret")
-    s = load_settings()
-    assert (s.api_key, s.api_key_source) == ("id:secret", "env:FAL_KEY_ID")
-    monkeypatch.setenv("FAL_KEY", "envkey-abcdefgh")
-    s = load_settings()
-    assert (s.api_key, s.api_key_source) == ("envkey-abcdefgh", "env:FAL_KEY")
-
-
-def test_key_never_in_repr(monkeypatch):
-    monkeypatch.setenv("FAL_KEY", "supersecretkeyvalue:123456")
-    s = load_settings()
-    assert "supersecret" not in repr(s)
-    assert s.masked_key == "supe…****"
-    assert mask_key("short") == "****"
-    assert mask_key(None) is None
+from genmedia.config import load_settings
+from genmedia.redact import mask
 
 
 def test_host_precedence(monkeypatch, isolated_env):
@@ -47,14 +26,29 @@ def test_host_precedence(monkeypatch, isolated_env):
 
 def test_dotenv_is_opt_in_and_never_overrides(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text('FAL_KEY="from-dotenv-1234"\nGM_OTHER=1\n')
+    (tmp_path / ".env").write_text('GM_DOTENV="from-dotenv-1234"\nGM_OTHER=1\n')
+    monkeypatch.delenv("GM_DOTENV", raising=False)
     monkeypatch.delenv("GM_OTHER", raising=False)
-    assert load_settings().api_key is None
+    load_settings()
+    assert "GM_DOTENV" not in os.environ
     monkeypatch.setenv("GENMEDIA_LOAD_DOTENV", "1")
-    s = load_settings()
-    assert s.api_key == "from-dotenv-1234"
-    monkeypatch.setenv("FAL_KEY", "already-set-123456")
-    assert load_settings().api_key == "already-set-123456"
+    monkeypatch.setenv("GM_OTHER", "already-set")
+    load_settings()
+    assert os.environ["GM_DOTENV"] == "from-dotenv-1234"
+    assert os.environ["GM_OTHER"] == "already-set"
+
+
+def test_the_core_knows_no_key_and_repr_shows_no_override():
+    from genmedia.config import Settings
+
+    s = Settings(config_dir=None, data_dir=None, cache_dir=None)  # type: ignore[arg-type]
+    assert not hasattr(s, "api_key")
+    s.set_credential("example", "supersecretkeyvalue:123456", source="test")
+    assert "supersecret" not in repr(s) and "supersecret" not in repr(s.credential("example"))
+    assert s.credential("example").source == "test" and s.credential("other") is None
+    assert mask("supersecretkeyvalue:123456") == "supe…****"
+    assert mask("short") == "****"
+    assert mask(None) is None
 
 
 def test_plugin_config_and_output_format(isolated_env, monkeypatch):
@@ -74,9 +68,8 @@ def test_plugin_config_and_output_format(isolated_env, monkeypatch):
 def test_wrong_typed_config_values_are_warned_about(isolated_env):
     cfg = isolated_env / "config" / "config.json"
     cfg.parent.mkdir(parents=True)
-    cfg.write_text(json.dumps({"api_key": 5, "hosts": "nope"}))
+    cfg.write_text(json.dumps({"output_format": 5, "hosts": "nope"}))
     cfg.chmod(0o600)
     s = load_settings()
-    assert s.api_key is None
-    assert any("'api_key'" in w and "expected a str, got int" in w for w in s.warnings)
+    assert any("'output_format'" in w and "expected a str, got int" in w for w in s.warnings)
     assert any("'hosts'" in w for w in s.warnings)

@@ -43,7 +43,7 @@ class ProbePlugin:
 # (tokens, check of the AppContext after parsing)
 GLOBALS: list[tuple[list[str], Any]] = [
     (["--json"], lambda app: app.json_flag),
-    (["--sandbox"], lambda app: app.sandbox_flag),
+    (["--sandbox"], lambda app: app.global_options.get("sandbox")),  # the sandbox plugin's
     (["--debug"], lambda app: app.debug),
     (["--events"], lambda app: app.events),
     (["--field", "status"], lambda app: app.field == "status"),

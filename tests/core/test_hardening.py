@@ -143,7 +143,8 @@ def test_debug_tracebacks_and_errors_go_through_the_redactor(cli, fal_sandbox_en
 
     monkeypatch.setenv("FAL_KEY", KEY)
     app = AppContext(json_flag=True, debug=True)
-    assert app.settings.api_key == KEY  # registers the key with the redactor
+    credential = app.provider("fal").credential()  # the provider resolves (and registers) it
+    assert credential is not None and credential.source == "env:FAL_KEY"
 
     class Boom(Exception):
         pass
@@ -331,10 +332,16 @@ def test_sandbox_without_the_extra_names_it(tmp_path):
     assert "genmedia[sandbox]" in error["details"]["hint"]
 
 
-def test_sandbox_flag_with_the_plugin_disabled_never_reaches_the_real_service(cli):
+def test_sandbox_flag_with_the_plugin_disabled_never_reaches_the_real_service(cli, monkeypatch):
+    # --sandbox is the sandbox plugin's option: without the plugin it is no option at all
     result = cli("--sandbox", "--disable-plugin", "sandbox", "models", "--json")
+    assert result.exit_code == 2, result
+    assert result.error["error"].startswith("No such option")
+    # GENMEDIA_SANDBOX=1 is refused by the fal plugin when no plugin started the emulator
+    monkeypatch.setenv("GENMEDIA_SANDBOX", "1")
+    result = cli("--disable-plugin", "sandbox", "models", "--json")
     assert result.exit_code == 10, result
-    assert "sandbox" in result.error["details"]["hint"]
+    assert "GENMEDIA_SANDBOX" in result.error["details"]["hint"]
 
 
 def test_one_ssl_context_is_shared_by_every_proxy_transport(monkeypatch):

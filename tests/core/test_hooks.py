@@ -463,6 +463,19 @@ def test_a_third_party_provider_resolves_its_own_credentials(isolated_env, monke
     assert ok.exit_code == 0, ok.stderr
     assert ok.json["result"]["key_source"] == "env:EXAMPLE_KEY"
     assert "example-secret-value" not in ok.stdout + ok.stderr
+    # the provider registered its key with the redactor: an error quoting it prints ****
+    quoted = run(["run", "example/echo", "--prompt", "hi", "--field", "example-secret-value"])
+    assert quoted.exit_code == 2 and quoted.error["error"] == "Field not found: ****"
+    # and `genmedia config` shows the provider's credential masked, with its source
+    shown = run(["config", "get", "example.key", "--json"])
+    assert shown.json == {
+        "key": "example.key",
+        "value": "exam…****",
+        "source": "env:EXAMPLE_KEY",
+        "description": "the example provider's key (masked)",
+    }
+    refused = run(["config", "set", "example.key", "x"])
+    assert refused.exit_code == 2 and refused.error["details"]["hint"] == "export EXAMPLE_KEY=..."
     monkeypatch.delenv("EXAMPLE_KEY")
     config.write_text(json.dumps({"plugins": {"example": {"require_key": True, "key": "k"}}}))
     from_config = run(["run", "example/echo", "--prompt", "hi"])

@@ -140,22 +140,24 @@ def test_configure_hook_starts_in_process_sandbox(monkeypatch):
     from genmedia_sandbox import plugin
 
     monkeypatch.setattr(plugin, "_in_process", None)
-    settings = Settings(config_dir=None, data_dir=None, cache_dir=None, sandbox=True)  # type: ignore[arg-type]
+    settings = Settings(config_dir=None, data_dir=None, cache_dir=None, options={"sandbox": True})  # type: ignore[arg-type]
     plugin.genmedia_configure(settings)
     try:
         server = plugin._in_process
         assert settings.host("queue", default="https://queue.fal.run") == server.urls["queue"]
         assert settings.host("docs", default="https://docs.fal.ai/mcp") == server.urls["docs"]
-        assert settings.api_key == plugin.SANDBOX_KEY and settings.api_key_source == "sandbox"
-        assert settings.sandbox_active is True
+        override = settings.credential("fal")
+        assert override is not None and override.value == plugin.SANDBOX_KEY
+        assert (override.source, override.secret) == ("sandbox", False)
+        assert settings.marks == {"sandbox": True} and settings.banners == [plugin.BANNER]
         assert settings.invocation == "genmedia --sandbox"
         plugin.genmedia_configure(settings)
-        assert plugin._in_process is server
+        assert plugin._in_process is server and settings.banners == [plugin.BANNER]
     finally:
         plugin._stop_in_process()
     off = Settings(config_dir=None, data_dir=None, cache_dir=None)  # type: ignore[arg-type]
     plugin.genmedia_configure(off)
-    assert off.sandbox_active is False
+    assert off.marks == {} and off.credential("fal") is None
 
 
 def test_sandbox_serve_command(tmp_path):

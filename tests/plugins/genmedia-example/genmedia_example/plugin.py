@@ -20,10 +20,16 @@ def genmedia_register_providers(register: Any, ctx: Any) -> None:
 
 
 def _key_source(config: Any) -> tuple[str, str] | None:
+    """The key and its source; every key read is registered with the redactor, so no
+    error or debug line can print it (the core knows no provider's key)."""
     import os
 
+    from genmedia.redact import register_secret
+
     if os.environ.get("EXAMPLE_KEY"):
-        return os.environ["EXAMPLE_KEY"], "env:EXAMPLE_KEY"
+        register_secret(os.environ["EXAMPLE_KEY"])
+        return os.environ["EXAMPLE_KEY"].strip(), "env:EXAMPLE_KEY"
     if config.get("key"):
-        return str(config["key"]), "config:plugins.example.key"
+        register_secret(str(config["key"]))
+        return str(config["key"]).strip(), "config:plugins.example.key"
     return None

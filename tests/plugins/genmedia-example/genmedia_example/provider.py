@@ -16,6 +16,7 @@ import attrs
 from genmedia import errors
 from genmedia.provider import BaseProvider
 from genmedia.types import (
+    Credential,
     FieldSchema,
     JobHandle,
     JobStatus,
@@ -59,6 +60,20 @@ class EchoProvider(BaseProvider):
                 "No example key: set EXAMPLE_KEY or plugins.example.key in the config file",
                 {"provider": self.name},
             )
+
+    def credential(self) -> Credential:
+        """How ``genmedia config list|get example.key`` shows the key: masked."""
+        from genmedia.redact import mask
+
+        key, source = self.key_source or (None, None)
+        return Credential(
+            key="example.key",
+            path=("plugins", "example", "key"),
+            masked=mask(key),
+            source=source,
+            description="the example provider's key (masked)",
+            hint="export EXAMPLE_KEY=...",
+        )
 
     def claims(self, endpoint_id: str) -> bool:
         return endpoint_id.startswith("example/")

@@ -20,7 +20,7 @@ EXIT_VALIDATION = 5  # input rejected locally or by the model (422)
 EXIT_RATE_LIMITED = 6  # 429 after retries
 EXIT_REMOTE = 7  # the service failed (5xx) or the model job failed
 EXIT_TIMEOUT = 8  # --timeout / --start-timeout expired (the job may still run)
-EXIT_DOWNLOAD = 9  # the run succeeded but at least one download failed
+EXIT_SAVE = 9  # the run succeeded but an output sink could not save at least one file
 EXIT_CONFIG = 10  # unreadable or malformed config file
 EXIT_BUDGET = 11  # a price estimate is over --max-cost (nothing more is submitted)
 EXIT_HANGUP = 129  # SIGHUP (128 + 1): the terminal went away; handled like Ctrl-C
@@ -38,7 +38,7 @@ DOCUMENTED_EXIT_CODES = frozenset(
         EXIT_RATE_LIMITED,
         EXIT_REMOTE,
         EXIT_TIMEOUT,
-        EXIT_DOWNLOAD,
+        EXIT_SAVE,
         EXIT_CONFIG,
         EXIT_BUDGET,
         EXIT_HANGUP,
@@ -107,8 +107,8 @@ class TimeoutExpired(GenmediaError):
     exit_code = EXIT_TIMEOUT
 
 
-class DownloadError(GenmediaError):
-    exit_code = EXIT_DOWNLOAD
+class SaveError(GenmediaError):
+    exit_code = EXIT_SAVE
 
 
 class ConfigError(GenmediaError):

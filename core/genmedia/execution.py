@@ -219,7 +219,8 @@ def outcome_of(error: BaseException | None) -> str:
 
 
 def resume_command(handle: JobHandle, ctx: AppContext | None = None) -> str:
-    """The command that reattaches to ``handle`` (with ``--sandbox`` for a sandbox job)."""
+    """The command that reattaches to ``handle`` (``Settings.invocation``: a plugin may add
+    its global option)."""
     if ctx is None:
         return f"genmedia status {handle.endpoint_id} {handle.request_id} --wait"
     from genmedia.output import next_command

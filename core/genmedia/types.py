@@ -208,15 +208,18 @@ class Route:
 
 @attrs.frozen
 class JobHandle:
-    """A submitted job: everything needed to find it again after any interruption."""
+    """A submitted job: everything needed to find it again after any interruption.
+
+    ``extra`` holds what the provider needs besides the ids (fal's ``status_url``,
+    ``response_url``, ``cancel_url``); in JSON its keys sit beside the others. Run stores
+    keep it with the job, so a job can be followed again from another process.
+    """
 
     provider: str
     endpoint_id: str
     request_id: str
-    status_url: str | None = None
-    response_url: str | None = None
-    cancel_url: str | None = None
     submitted_at: float | None = None
+    extra: dict[str, str] = attrs.field(factory=dict, metadata={"flatten": True}, hash=False)
 
 
 @attrs.frozen

@@ -133,7 +133,7 @@ def download_result(
     out: dict[str, Any] = {"downloaded_files": files}
     if failed:
         out["download_failures"] = failed
-        out["exit_code"] = errors.EXIT_DOWNLOAD
+        out["exit_code"] = errors.EXIT_SAVE
     return out
 
 

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from genmedia import errors
 from genmedia.http import RETRY_STATUSES, RetryPolicy, retry_call
@@ -45,6 +45,14 @@ POLL_START, POLL_RESET, POLL_MAX, POLL_GROWTH = 0.05, 0.1, 1.0, 1.5
 #: the stream's read timeout: fal sends a keep-alive comment every 15 s.
 STREAM_READ_TIMEOUT = 40.0
 STREAM_RECONNECTS = 3
+#: the queue URLs fal hands back at submit, kept in ``JobHandle.extra``.
+URL_KEYS = ("status_url", "response_url", "cancel_url")
+
+
+class _Urls(NamedTuple):
+    status_url: str
+    response_url: str
+    cancel_url: str
 
 
 # --------------------------------------------------------------------------- the queue
@@ -106,16 +114,9 @@ class Queue:
             raise self._maybe_submitted(
                 endpoint, sent_at, "the submit reply was unreadable"
             ) from None
-        fallback = self.handle_for(endpoint, request_id)
-        return JobHandle(
-            provider="fal",
-            endpoint_id=endpoint,
-            request_id=request_id,
-            status_url=data.get("status_url") or fallback.status_url,
-            response_url=data.get("response_url") or fallback.response_url,
-            cancel_url=data.get("cancel_url") or fallback.cancel_url,
-            submitted_at=sent_at,
-        )
+        fallback = self.handle_for(endpoint, request_id).extra
+        urls = {k: str(data.get(k) or fallback[k]) for k in URL_KEYS}
+        return JobHandle("fal", endpoint, request_id, submitted_at=sent_at, extra=urls)
 
     def _maybe_submitted(self, endpoint: str, sent_at: float, reason: str) -> errors.GenmediaError:
         when = datetime.fromtimestamp(sent_at, UTC).isoformat(timespec="seconds")
@@ -141,23 +142,23 @@ class Queue:
     def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
         endpoint = normalize_endpoint(endpoint_id)
         base = f"{self.client.host('queue')}/{app_path(endpoint)}/requests/{request_id}"
-        return JobHandle(
-            provider="fal",
-            endpoint_id=endpoint,
-            request_id=request_id,
-            status_url=base + "/status",
-            response_url=base,
-            cancel_url=base + "/cancel",
-        )
+        urls = {
+            "status_url": base + "/status",
+            "response_url": base,
+            "cancel_url": base + "/cancel",
+        }
+        return JobHandle("fal", endpoint, request_id, extra=urls)
 
-    def _urls(self, handle: JobHandle) -> JobHandle:
+    def _urls(self, handle: JobHandle) -> _Urls:
         """The handle's own URLs when they are on the configured queue host, else URLs
         rebuilt from its ids (a job recorded against another host, e.g. a sandbox that
         has since stopped, is looked up on today's queue host instead)."""
-        urls = (handle.status_url, handle.response_url, handle.cancel_url)
-        if all(urls) and all(self.client.is_fal_origin(str(u)) for u in urls):
-            return handle
-        return self.handle_for(handle.endpoint_id, handle.request_id)
+        urls = [handle.extra.get(k) for k in URL_KEYS]
+        if not (all(urls) and all(self.client.is_fal_origin(str(u)) for u in urls)):
+            urls = [
+                self.handle_for(handle.endpoint_id, handle.request_id).extra[k] for k in URL_KEYS
+            ]
+        return _Urls(*map(str, urls))
 
     # -- status ---------------------------------------------------------------------------
 

@@ -213,9 +213,9 @@ def _record(
         request_id=handle.request_id,
         input=input or None,
         uploads=uploads or None,
-        status_url=handle.status_url,
-        response_url=handle.response_url,
-        cancel_url=handle.cancel_url,
+        status_url=handle.extra.get("status_url"),
+        response_url=handle.extra.get("response_url"),
+        cancel_url=handle.extra.get("cancel_url"),
         submitted_at=handle.submitted_at,
         sandbox=bool(ctx.marks.get("sandbox")) if sandbox is None else sandbox,
     )
@@ -334,9 +334,9 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
             endpoint_id=result.endpoint_id,
             request_id=result.request_id,
             input=result.input or None,
-            status_url=handle.status_url if handle else None,
-            response_url=handle.response_url if handle else None,
-            cancel_url=handle.cancel_url if handle else None,
+            status_url=handle.extra.get("status_url") if handle else None,
+            response_url=handle.extra.get("response_url") if handle else None,
+            cancel_url=handle.extra.get("cancel_url") if handle else None,
             submitted_at=handle.submitted_at if handle else None,
             sandbox=bool(ctx.marks.get("sandbox")),
         )
@@ -379,8 +379,14 @@ def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
         provider=job.provider,
         endpoint_id=job.endpoint_id,
         request_id=job.request_id,
-        status_url=job.status_url,
-        response_url=job.response_url,
-        cancel_url=job.cancel_url,
         submitted_at=job.submitted_at,
+        extra={
+            key: value
+            for key, value in (
+                ("status_url", job.status_url),
+                ("response_url", job.response_url),
+                ("cancel_url", job.cancel_url),
+            )
+            if value
+        },
     )

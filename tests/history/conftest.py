@@ -73,10 +73,12 @@ class FakeProvider(BaseProvider):
             provider=self.name,
             endpoint_id=request.endpoint_id,
             request_id=rid,
-            status_url=base + "/status",
-            response_url=base,
-            cancel_url=base + "/cancel",
             submitted_at=time.time(),
+            extra={
+                "status_url": base + "/status",
+                "response_url": base,
+                "cancel_url": base + "/cancel",
+            },
         )
         self.submitted.append(handle)
         return handle

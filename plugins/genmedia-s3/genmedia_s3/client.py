@@ -193,10 +193,10 @@ def classify(exc: BaseException) -> S3Problem:
         if code in AUTH_CODES or status in (401, 403):
             return S3Problem(f"S3 refused the credentials ({code}): {message}", code, 3)
         if code == "NoSuchBucket":
-            return S3Problem(f"S3 bucket does not exist: {message}", code, errors.EXIT_DOWNLOAD)
+            return S3Problem(f"S3 bucket does not exist: {message}", code, errors.EXIT_SAVE)
         return S3Problem(f"S3 {op} failed ({code or status}): {message}", code or None, 9)
     if isinstance(exc, bx.EndpointConnectionError):
         return S3Problem(f"cannot reach the S3 endpoint: {exc}", "EndpointConnectionError", 9)
     if isinstance(exc, bx.BotoCoreError):
-        return S3Problem(f"S3: {exc}", type(exc).__name__, errors.EXIT_DOWNLOAD)
-    return S3Problem(f"{type(exc).__name__}: {exc}", None, errors.EXIT_DOWNLOAD)
+        return S3Problem(f"S3: {exc}", type(exc).__name__, errors.EXIT_SAVE)
+    return S3Problem(f"{type(exc).__name__}: {exc}", None, errors.EXIT_SAVE)

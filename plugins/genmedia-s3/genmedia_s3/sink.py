@@ -144,12 +144,12 @@ def publish(
     out: dict[str, Any] = {"saved_files": list(saved)}
     if failures:
         out["save_failures"] = list(failures)
-        out["exit_code"] = exit_code or errors.EXIT_DOWNLOAD
+        out["exit_code"] = exit_code or errors.EXIT_SAVE
     return out
 
 
 class _Failed(Exception):
-    def __init__(self, failure: SaveFailure, exit_code: int = errors.EXIT_DOWNLOAD) -> None:
+    def __init__(self, failure: SaveFailure, exit_code: int = errors.EXIT_SAVE) -> None:
         super().__init__(failure.error)
         self.failure = failure
         self.exit_code = exit_code

@@ -14,10 +14,17 @@ from typing import Any, NoReturn
 import click
 
 from genmedia import __version__
+from genmedia.argv import (
+    JSON_META,
+    before_dashdash,
+    check_argv,
+    global_option_table,
+    prescan_disabled,
+    split_global_options,
+)
 from genmedia.context import AppContext
 from genmedia.terminal import HelpWidthContext
 
-JSON_META = "genmedia.json"
 #: ``genmedia_add_options(command_name=GLOBAL_OPTIONS)`` contributes global options.
 GLOBAL_OPTIONS = "genmedia"
 
@@ -140,10 +147,10 @@ class RootGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         app = get_app(ctx)
-        head = _before_dashdash(args)
+        head = before_dashdash(args)
         # Plugins may be loaded while click parses (an eager --help lists commands, plugin
         # global options are collected below), so blocked plugins must be known first.
-        app.disabled_plugins = _prescan_disabled(head)
+        app.disabled_plugins = prescan_disabled(head)
         app.events = app.events or "--events" in head  # plugin load warnings are events too
         if "--version" not in head and args:
             self._add_plugin_globals(app)
@@ -201,7 +208,7 @@ class RootGroup(click.Group):
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
     ) -> NoReturn:
         argv = list(sys.argv[1:] if args is None else args)
-        app = extra.pop("obj", None) or AppContext(json_flag="--json" in _before_dashdash(argv))
+        app = extra.pop("obj", None) or AppContext(json_flag="--json" in before_dashdash(argv))
         extra.pop("standalone_mode", None)
         code = 0
         from genmedia import signals
@@ -223,6 +230,8 @@ class RootGroup(click.Group):
                 if isinstance(exc, SystemExit):
                     raise
                 signals.disarm()
+                from genmedia.defaults import report_error
+
                 code = report_error(app, exc)
             finally:
                 signals.disarm()
@@ -230,127 +239,8 @@ class RootGroup(click.Group):
         sys.exit(code)
 
 
-def check_argv(argv: Sequence[str], app: AppContext) -> None:
-    """Arguments must be text: bytes that are not UTF-8 reach Python as lone surrogates,
-    which would be sent to the service (or written to the journal) as garbage."""
-    for position, arg in enumerate(argv, 1):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            from genmedia.errors import UsageError
-
-            # refused before parsing: take the output flags from the raw arguments
-            head = _before_dashdash(argv)
-            app.json_flag = app.json_flag or "--json" in head
-            app.events = app.events or "--events" in head
-
-            raise UsageError(
-                f"Argument {position} is not valid UTF-8 text",
-                {
-                    "position": position,
-                    "hint": "genmedia takes UTF-8 arguments (check the locale, e.g. LANG=C.UTF-8)",
-                },
-            ) from None
-
-
-def report_error(app: AppContext, exc: BaseException) -> int:
-    """Format ``exc`` through ``genmedia_format_error`` and print it; returns the exit code."""
-    from genmedia.defaults import format_error
-    from genmedia.output import print_error
-
-    if isinstance(exc, click.exceptions.UsageError) and exc.ctx is not None:
-        # The group may not have parsed --json yet when the usage error happened.
-        app.json_flag = app.json_flag or bool(exc.ctx.meta.get(JSON_META))
-    report = None
-    try:
-        if app._pm is not None:
-            report = app.pm.hook.genmedia_format_error(error=exc, ctx=app)
-    except Exception as hook_exc:
-        app.warn(f"error formatting failed: {hook_exc}")
-    if report is None:
-        report = format_error(exc, debug=app.debug)
-    report = _finish_report(report, exc)
-    if app.debug and not isinstance(exc, (click.exceptions.UsageError, KeyboardInterrupt)):
-        app.print_traceback(exc)  # JSON mode: into details.traceback
-    try:
-        print_error(app, report)
-    except Exception:  # the boundary itself must never throw: plain text as a last resort
-        print(f"Error: {report.error}", file=app.stderr)
-    return int(report.exit_code)
-
-
-def _finish_report(report: Any, exc: BaseException) -> Any:
-    """The report as printed: the exit code of the signal that stopped us (SIGTERM 143,
-    SIGHUP 129), and no secret in any form (:mod:`genmedia.redact`)."""
-    import attrs
-
-    from genmedia.redact import redact, redact_value
-    from genmedia.signals import apply_signal
-
-    report = apply_signal(report, exc)
-    from genmedia.serialization import unstructure
-
-    details = redact_value(unstructure(report.details))
-    return attrs.evolve(report, error=redact(report.error), details=details)
-
-
-def _before_dashdash(args: Sequence[str]) -> list[str]:
-    return list(args[: args.index("--")] if "--" in args else args)
-
-
-def global_option_table(group: click.Command) -> dict[str, bool]:
-    """Every global option string of ``group`` → whether it takes a value (eager options
-    such as ``--version`` and ``--help`` are actions, not global options)."""
-    table: dict[str, bool] = {}
-    for param in group.params:
-        if isinstance(param, click.Option) and not param.is_eager:
-            takes_value = not (param.is_flag or param.count)
-            for name in (*param.opts, *param.secondary_opts):
-                table[name] = takes_value
-    return table
-
-
-def split_global_options(args: list[str], table: dict[str, bool]) -> tuple[list[str], list[str]]:
-    """``(global option tokens, everything else)``; tokens after ``--`` are never global."""
-    from genmedia.errors import UsageError
-
-    head = _before_dashdash(args)
-    found: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(head):
-        token = head[i]
-        name, eq, _value = token.partition("=")
-        if token in table:
-            found.append(token)
-            if table[token]:
-                if i + 1 >= len(head):
-                    raise UsageError(
-                        f"Option '{token}' requires a value",
-                        {"option": token, "hint": f"{token} VALUE (or {token}=VALUE)"},
-                    )
-                found.append(head[i + 1])
-                i += 1
-        elif eq and table.get(name):
-            found.append(token)
-        else:
-            rest.append(token)
-        i += 1
-    return found, rest + args[len(head) :]
-
-
-def _prescan_disabled(head: list[str]) -> tuple[str, ...]:
-    names = []
-    for i, token in enumerate(head):
-        if token == "--disable-plugin" and i + 1 < len(head):
-            names.append(head[i + 1])
-        elif token.startswith("--disable-plugin="):
-            names.append(token.split("=", 1)[1])
-    return tuple(names)
-
-
 def _wants_help(group: RootGroup, ctx: click.Context, args: list[str]) -> bool:
-    tokens = _before_dashdash(args)
+    tokens = before_dashdash(args)
     if any(a in ("--help", "-h") for a in tokens):
         return True
     # a short-option cluster such as ``-h0`` asks for help as click reads it: flags up to
@@ -399,7 +289,7 @@ def _resolve_command(
 
 def _print_json_help(group: RootGroup, ctx: click.Context, args: list[str]) -> NoReturn:
     """``--help --json``: the command tree (or one command's subtree) as JSON."""
-    remaining = [a for a in _before_dashdash(args) if a not in ("--help", "-h")]
+    remaining = [a for a in before_dashdash(args) if a not in ("--help", "-h")]
     cmd, sub_ctx = _resolve_command(group, ctx, remaining)
     import json
 

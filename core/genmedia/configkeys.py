@@ -90,5 +90,5 @@ def name(raw: str) -> str:
     """A plain name: letters, digits, ``_ . -``."""
     value = raw.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
-        raise ValueError("expected a plain name (letters, digits, _ . -)")
+        raise ValueError("expected a name (letters, digits, _ . -)")
     return value

@@ -197,3 +197,47 @@ def _is_transport_error(error: BaseException) -> bool:
 
     httpx = sys.modules.get("httpx")  # never import httpx just to format an error
     return httpx is not None and isinstance(error, httpx.TransportError)
+
+
+def report_error(app: AppContext, exc: BaseException) -> int:
+    """The error boundary's report: ``exc`` formatted through ``genmedia_format_error``,
+    redacted and printed; returns the exit code."""
+    import click
+
+    from genmedia.argv import JSON_META
+    from genmedia.output import print_error
+
+    if isinstance(exc, click.exceptions.UsageError) and exc.ctx is not None:
+        # The group may not have parsed --json yet when the usage error happened.
+        app.json_flag = app.json_flag or bool(exc.ctx.meta.get(JSON_META))
+    report = None
+    try:
+        if app._pm is not None:
+            report = app.pm.hook.genmedia_format_error(error=exc, ctx=app)
+    except Exception as hook_exc:
+        app.warn(f"error formatting failed: {hook_exc}")
+    if report is None:
+        report = format_error(exc, debug=app.debug)
+    report = _finish_report(report, exc)
+    if app.debug and not isinstance(exc, (click.exceptions.UsageError, KeyboardInterrupt)):
+        app.print_traceback(exc)  # JSON mode: into details.traceback
+    try:
+        print_error(app, report)
+    except Exception:  # the boundary itself must never throw: plain text as a last resort
+        print(f"Error: {report.error}", file=app.stderr)
+    return int(report.exit_code)
+
+
+def _finish_report(report: Any, exc: BaseException) -> Any:
+    """The report as printed: the exit code of the signal that stopped us (SIGTERM 143,
+    SIGHUP 129), and no secret in any form (:mod:`genmedia.redact`)."""
+    import attrs
+
+    from genmedia.redact import redact, redact_value
+    from genmedia.signals import apply_signal
+
+    report = apply_signal(report, exc)
+    from genmedia.serialization import unstructure
+
+    details = redact_value(unstructure(report.details))
+    return attrs.evolve(report, error=redact(report.error), details=details)

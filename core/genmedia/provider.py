@@ -12,12 +12,13 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+import attrs
+
 from genmedia import errors
 from genmedia.progress import ProgressFn
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.types import (
-        Credential,
         JobHandle,
         JobStatus,
         ModelPage,
@@ -30,6 +31,25 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: ``progress(done, total)`` for uploads and downloads: bytes done, total bytes or None.
 ProgressCallback = ProgressFn
+
+
+@attrs.frozen
+class Credential:
+    """A provider's credential as ``genmedia config`` shows it; never the secret itself.
+
+    ``key`` names it in ``config list|get|unset`` and ``path`` is where the config file
+    keeps it; ``source`` says where the value came from (``env:NAME``, ``config``, a
+    plugin's word; None when unset); ``hint`` tells how to set it (``config set`` refuses
+    credentials: they would stay in the shell history).
+    """
+
+    key: str
+    path: tuple[str, ...]
+    masked: str | None
+    source: str | None
+    description: str = ""
+    hint: str = ""
+
 
 #: Every member of the contract (what registration checks on a provider that does not
 #: subclass :class:`BaseProvider`).

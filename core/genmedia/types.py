@@ -330,24 +330,6 @@ class UploadedFile:
 
 
 @attrs.frozen
-class Credential:
-    """A provider's credential as ``genmedia config`` shows it; never the secret itself.
-
-    ``key`` names it in ``config list|get|unset`` and ``path`` is where the config file
-    keeps it; ``source`` says where the value came from (``env:NAME``, ``config``, a
-    plugin's word; None when unset); ``hint`` tells how to set it (``config set`` refuses
-    credentials: they would stay in the shell history).
-    """
-
-    key: str
-    path: tuple[str, ...]
-    masked: str | None
-    source: str | None
-    description: str = ""
-    hint: str = ""
-
-
-@attrs.frozen
 class ErrorReport:
     """What the user sees when something fails: upstream's ``{"error", "details"}`` object.
 

@@ -3,8 +3,9 @@
 Only declared keys can be set (the core's :data:`CORE_KEYS` and the plugins', from the
 ``genmedia_config_keys`` hook), each validated before anything is written; the
 file is rewritten atomically with mode 0600 (see :mod:`genmedia.config`). Credentials come
-from the providers (``Provider.credential()``): never shown unmasked and never set here (they
-would land in the shell's history); each one's ``hint`` says how to set it.
+from the providers (``Provider.credential()``, a :class:`genmedia.provider.Credential`):
+never shown unmasked and never set here (they would land in the shell's history); each
+one's ``hint`` says how to set it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from genmedia.output import emit
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.config import Settings
     from genmedia.context import AppContext
-    from genmedia.types import Credential
+    from genmedia.provider import Credential
 
 
 #: the core's own keys; plugins add theirs with the ``genmedia_config_keys`` hook.

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from genmedia.provider import BaseProvider
+from genmedia.provider import BaseProvider, Credential
 from genmedia.types import (
-    Credential,
     JobHandle,
     JobStatus,
     ModelPage,

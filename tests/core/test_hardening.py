@@ -138,8 +138,8 @@ def test_the_redactor_removes_every_form_of_a_key():
 def test_debug_tracebacks_and_errors_go_through_the_redactor(cli, fal_sandbox_env, monkeypatch):
     """An error whose text holds the key (as httpx's header errors did) prints it masked."""
     from genmedia import hookimpl
-    from genmedia.cli import report_error
     from genmedia.context import AppContext
+    from genmedia.defaults import report_error
 
     monkeypatch.setenv("FAL_KEY", KEY)
     app = AppContext(json_flag=True, debug=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 400
 
@@ -24,10 +22,5 @@ def test_no_plugin_module_is_over_the_limit():
     assert too_long(ROOT / "plugins") == {}
 
 
-@pytest.mark.xfail(
-    reason="open part of issue 13 item 10: core/genmedia/cli.py is over 400 lines; "
-    "strict, so this mark must go the moment it passes",
-    strict=True,
-)
 def test_no_core_module_is_over_the_limit():
     assert too_long(ROOT / "core") == {}

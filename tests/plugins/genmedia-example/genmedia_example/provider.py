@@ -14,9 +14,8 @@ from typing import Any
 import attrs
 
 from genmedia import errors
-from genmedia.provider import BaseProvider
+from genmedia.provider import BaseProvider, Credential
 from genmedia.types import (
-    Credential,
     FieldSchema,
     JobHandle,
     JobStatus,

@@ -48,12 +48,9 @@ hookspec = pluggy.HookspecMarker("genmedia")
 def genmedia_configure(config: Settings) -> None:
     """Read (and, for plugins that redirect hosts, adjust) the process settings.
 
-    :param config: the resolved :class:`genmedia.config.Settings`. ``config.options`` holds
-        the global options (a plugin's own among them). A plugin may call
-        ``config.set_host(role, url)`` and ``config.set_credential(provider, key,
-        source=...)``, add ``config.marks`` (keys of every JSON document),
-        ``config.banners`` (pretty-mode lines on stderr) and extend ``config.invocation``;
-        an emulator plugin does all of it when its global option is given.
+    :param config: the :class:`genmedia.config.Settings`; ``config.options`` holds the
+        global options. A plugin may ``set_host``, ``set_credential``, add ``marks`` (JSON
+        keys), ``banners`` (stderr lines) and extend ``invocation`` (the sandbox does all).
 
     Semantics: *historic* — called once when plugins are loaded, and replayed for any plugin
     registered later, so every plugin sees the settings exactly once. Return value ignored.
@@ -187,14 +184,26 @@ def genmedia_route(
 
     Why a hook: which model is "the" video model is a choice (price, quality, a house
     preference) that plugins should be able to make; the built-in ``routing`` plugin
-    classifies the prompt (``genmedia.classify.classify``, public) and reads its
-    defaults table and the config file's ``routing.<modality>`` overrides.
+    classifies the prompt and reads its defaults table and the config file's
+    ``routing.<modality>`` overrides.
 
     Semantics: firstresult; called only when ``run`` has no endpoint id (the positional
     holds no ``/`` or is missing). The built-in implementation is ``trylast``, so any
     plugin answers first; raise :class:`genmedia.errors.UsageError` when a route cannot be
     chosen. The core reports the route as ``routed`` in the output and, in pretty mode, a
     one-line notice on stderr.
+    """
+
+
+@hookspec(firstresult=True)
+def genmedia_infer_category(query: str, ctx: AppContext) -> str | None:
+    """The category a ``models`` query describes (``"a video of a cat"`` → ``text-to-video``,
+    the output's ``inferred_category``), or None to search the words as given.
+
+    Why a hook: reading words is the ``routing`` plugin's classifier's job, not the core's.
+
+    Semantics: firstresult; not called with ``--category``/``--no-classify``/endpoint ids/a
+    cursor. The built-in implementation is ``trylast``.
     """
 
 

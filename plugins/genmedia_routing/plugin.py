@@ -21,12 +21,20 @@ def genmedia_route(
     return route(prompt, inputs, modality, ctx)
 
 
+@hookimpl(trylast=True)
+def genmedia_infer_category(query: str, ctx: AppContext) -> str | None:
+    """``genmedia models "a video of a cat"`` searches category text-to-video."""
+    from genmedia_routing.category import infer_category
+
+    return infer_category(query)
+
+
 @hookimpl
 def genmedia_config_keys() -> list[Any]:
     """``genmedia config set routing.<modality> ENDPOINT``: one key per known modality."""
-    from genmedia.classify import MODALITIES
     from genmedia.configkeys import ConfigKey
     from genmedia_routing import table
+    from genmedia_routing.classify import MODALITIES
 
     def endpoint(raw: str) -> str:
         value = raw.strip()

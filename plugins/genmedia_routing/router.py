@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from genmedia import errors
-from genmedia.classify import MODALITIES, classify, refine
 from genmedia.types import Route
 from genmedia_routing import table
+from genmedia_routing.classify import MODALITIES, classify, refine
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext

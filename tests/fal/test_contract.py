@@ -187,7 +187,7 @@ def test_a_model_name_is_not_classified(cli, fal_sandbox_env):
     ],
 )
 def test_category_rules(query, category):
-    from genmedia_commands.discovery import infer_category
+    from genmedia_routing.category import infer_category
 
     assert infer_category(query) == category
 

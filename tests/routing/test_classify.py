@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genmedia.classify import KINDS, MODALITIES, classify
+from genmedia_routing.classify import KINDS, MODALITIES, classify
 
 # (prompt, input names, modality, decided by the prompt's words)
 TABLE = [
@@ -132,7 +132,7 @@ def test_reason_names_what_decided():
 )
 def test_models_category_inference_reads_queries_with_the_same_classifier(query, category):
     """`genmedia models "<task>"` infers its category from the same classifier."""
-    from genmedia_commands.discovery import infer_category
+    from genmedia_routing.category import infer_category
 
     assert infer_category(query) == category
 

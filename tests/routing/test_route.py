@@ -303,3 +303,21 @@ def test_config_set_routing_key_is_declared_and_used(tmp_path, monkeypatch):
     assert files and _json.loads(files[0].read_text())["plugins"]["routing"]["video"].startswith(
         "fal-ai/kling"
     )
+
+
+def test_hook_genmedia_infer_category(fal_sandbox_env):
+    """`models "<task>"` asks the hook; a plugin answers first, the routing plugin last."""
+
+    class Speech:
+        @hookimpl
+        def genmedia_infer_category(self, query, ctx):
+            return "text-to-speech" if query.startswith("say ") else None
+
+    said = invoke(["models", "say hello", "--json"], plugins=[Speech()])
+    assert said.exit_code == 0, said
+    assert said.json["inferred_category"] == "text-to-speech"
+    builtin = invoke(["models", "a video of a cat", "--json"], plugins=[Speech()])
+    assert builtin.json["inferred_category"] == "text-to-video"  # the routing plugin's
+    without = invoke(["models", "a video of a cat", "--json"], plugins=[], pm=_without_routing())
+    assert without.exit_code == 0, without
+    assert "inferred_category" not in without.json  # the words are searched as given

@@ -2,7 +2,7 @@
 
 Completion itself runs through click: the shell calls ``genmedia`` with
 ``_GENMEDIA_COMPLETE=<shell>_complete`` and the words typed so far. Endpoint ids and model
-input names come from :mod:`genmedia.completion` (offline, never the network).
+input names come from :mod:`genmedia_commands.endpoints` (offline, never the network).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def complete_endpoint(
     from click.shell_completion import CompletionItem
 
     from genmedia.cli import get_app
-    from genmedia.completion import endpoint_ids
+    from genmedia_commands.endpoints import endpoint_ids
 
     return [CompletionItem(e) for e in endpoint_ids(get_app(ctx), incomplete)]
 
@@ -55,7 +55,7 @@ def complete_model_inputs(ctx: click.Context, incomplete: str) -> list[Completio
     """``--name`` flags of the model named by the command's ENDPOINT argument."""
     from click.shell_completion import CompletionItem
 
-    from genmedia.completion import input_names
+    from genmedia_commands.endpoints import input_names
 
     endpoint = ctx.params.get("endpoint_id")
     if not isinstance(endpoint, str) or not incomplete.startswith("-"):

@@ -146,7 +146,7 @@ def models(
     if page.next_cursor:
         doc["next_cursor"] = page.next_cursor
     doc["models"] = page.models
-    from genmedia.completion import remember
+    from genmedia_commands.endpoints import remember
 
     remember(endpoints=[m.endpoint_id for m in page.models])  # for shell completion
     emit(app, doc, pretty=_render_models)
@@ -215,7 +215,7 @@ def schema(
     if model_schema is None:
         raise errors.NotFoundError(f"OpenAPI schema not available for: {endpoint_id}")
     if model_schema.input is not None:
-        from genmedia.completion import remember
+        from genmedia_commands.endpoints import remember
 
         remember(inputs={endpoint_id: [f.name for f in model_schema.input]})
     if format_ == "openapi":

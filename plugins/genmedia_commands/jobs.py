@@ -12,8 +12,8 @@ import click
 from genmedia import errors
 from genmedia.cli import get_app
 from genmedia.output import emit, esc
-from genmedia.route import is_endpoint_id
 from genmedia_commands.completion import complete_endpoint
+from genmedia_commands.route import is_endpoint_id
 
 RUN_TAIL = "genmedia.run.tail"
 
@@ -262,7 +262,7 @@ def _run(**params: Any) -> None:
             {"endpoint_id": endpoint, "hint": f'genmedia run "PROMPT" --route {params["route"]}'},
         )
     if not is_endpoint_id(endpoint):
-        from genmedia.route import route_run
+        from genmedia_commands.route import route_run
 
         route, raw_args = route_run(app, endpoint, raw_args, params["route"])
         endpoint = route.endpoint_id

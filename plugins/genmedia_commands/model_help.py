@@ -83,7 +83,7 @@ def model_help_info(
         from genmedia.errors import NotFoundError
 
         raise NotFoundError(f"No input schema for {endpoint}", {"endpoint_id": endpoint})
-    from genmedia.completion import remember
+    from genmedia_commands.endpoints import remember
 
     remember(inputs={endpoint: [f.name for f in schema.input]})  # for shell completion
     fields = sorted(schema.input, key=lambda f: (not f.required, f.name))

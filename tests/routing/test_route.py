@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from genmedia import hookimpl
-from genmedia.route import is_endpoint_id
 from genmedia.testing import invoke
 from genmedia.types import Route
+from genmedia_commands.route import is_endpoint_id
 from genmedia_routing import table
 from genmedia_sandbox.catalog import Catalog
 

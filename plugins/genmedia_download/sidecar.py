@@ -37,7 +37,9 @@ class Provenance:
     seed: Any = None
     downloaded_at: str = ""
     generator: str = f"genmedia/{__version__}"
-    sandbox: bool | None = None
+    #: the output marks of the run (``Settings.marks``: ``"sandbox": true`` against the
+    #: emulator), each a key of the sidecar.
+    marks: JsonDict = attrs.field(factory=dict, metadata={"flatten": True})
 
 
 #: what a file's sidecar adds to its name: ``cat.png`` -> ``cat.png.json``.
@@ -64,7 +66,9 @@ def seed_of(result: RunResult, kinds: tuple[type, ...] = (object,)) -> Any:
     return None
 
 
-def build(result: RunResult, ref: MediaRef, saved: SavedFile) -> Provenance:
+def build(
+    result: RunResult, ref: MediaRef, saved: SavedFile, marks: JsonDict | None = None
+) -> Provenance:
     return Provenance(
         endpoint_id=result.endpoint_id,
         request_id=result.request_id,
@@ -77,18 +81,20 @@ def build(result: RunResult, ref: MediaRef, saved: SavedFile) -> Provenance:
         input=result.input,
         seed=seed_of(result),
         downloaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        sandbox=True if result.sandbox else None,
+        marks=dict(marks or {}),
     )
 
 
-def write_sidecar(file: Path, result: RunResult, ref: MediaRef, saved: SavedFile) -> Path:
+def write_sidecar(
+    file: Path, result: RunResult, ref: MediaRef, saved: SavedFile, *, marks: JsonDict | None = None
+) -> Path:
     """Write ``<file>.json`` atomically; returns its path."""
     from genmedia.files import atomic_write
     from genmedia.serialization import unstructure
 
     target = sidecar_path(file)
     text = json.dumps(
-        unstructure(build(result, ref, saved)), indent=2, ensure_ascii=False, default=str
+        unstructure(build(result, ref, saved, marks)), indent=2, ensure_ascii=False, default=str
     )
     # the file's own mode (umask); a symlink at the target is replaced, never written through
     atomic_write(target, text + "\n", mode=stat.S_IMODE(os.stat(file).st_mode))

@@ -249,7 +249,7 @@ def _run_jobs(
             from .sidecar import write_sidecar
 
             try:
-                write_sidecar(final, result, ref, job.outcome)
+                write_sidecar(final, result, ref, job.outcome, marks=ctx.marks)
             except OSError as exc:
                 job.extra_failure = SaveFailure(
                     ref.url,

@@ -54,7 +54,8 @@ class RunRecord:
     ``status`` is the store's state (``completed``, ``failed``, ``cancelled`` or an
     unfinished one); times are Unix seconds; ``result`` is the model's output JSON when
     the run completed; ``marks`` are the output marks the run was made under (an
-    emulator plugin's ``{"sandbox": true}``, see ``Settings.marks``).
+    emulator plugin's ``{"sandbox": true}``, see ``Settings.marks``), in JSON beside the
+    other keys.
     """
 
     provider: str
@@ -68,7 +69,7 @@ class RunRecord:
     result: dict[str, Any] | None = None
     error: str | None = None
     files: list[RunFile] = attrs.field(factory=list)
-    marks: dict[str, Any] = attrs.field(factory=dict)
+    marks: dict[str, Any] = attrs.field(factory=dict, metadata={"flatten": True})
     batch: str | None = None
 
 

@@ -201,10 +201,8 @@ def genmedia_infer_category(query: str, ctx: AppContext) -> str | None:
     the output's ``inferred_category``), or None to search the words as given.
 
     Why a hook: reading words is the ``routing`` plugin's classifier's job, not the core's.
-
-    Semantics: firstresult; not called with ``--category``/``--no-classify``/endpoint ids/a
-    cursor. The built-in implementation is ``trylast``.
-    """
+    Semantics: firstresult, not called with ``--category``/``--no-classify``/ids/a cursor;
+    the built-in implementation is ``trylast``."""
 
 
 @hookspec

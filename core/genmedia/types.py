@@ -210,10 +210,8 @@ class Route:
 class JobHandle:
     """A submitted job: everything needed to find it again after any interruption.
 
-    ``extra`` holds what the provider needs besides the ids (fal's ``status_url``,
-    ``response_url``, ``cancel_url``); in JSON its keys sit beside the others. Run stores
-    keep it with the job, so a job can be followed again from another process.
-    """
+    ``extra``: what the provider needs besides the ids (fal's ``status_url`` …), kept by
+    run stores; in JSON its keys sit beside the others."""
 
     provider: str
     endpoint_id: str

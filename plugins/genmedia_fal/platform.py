@@ -147,7 +147,7 @@ class Platform:
     def _cache_scope(self) -> str:
         """Where schemas come from: the Platform host, or ``sandbox`` for the in-process
         emulator (a new port on every start, the same bundled catalogue)."""
-        return "sandbox" if self.client.ctx.sandbox_active else self.base
+        return "sandbox" if self.client.ctx.marks.get("sandbox") else self.base
 
     def _fetch_entry(self, endpoint: str) -> Mapping[str, Any]:
         """``GET /models?endpoint_id=…&expand=openapi-3.0``: the model's entry, checked."""

@@ -36,7 +36,8 @@ def test_a_runtime_override_wins_and_a_public_one_is_not_redacted(isolated_env, 
     found = resolve_key(settings)
     assert (found.key, found.source) == ("sandbox-key:offline-rehearsal", "sandbox")
     assert redact("sandbox-key:offline-rehearsal") == "sandbox-key:offline-rehearsal"
-    assert redact("envkey-abcdefgh") == "****"  # the environment's key was registered anyway
+    plain = resolve_key(load_settings())  # no override: the environment's key, registered
+    assert plain.source == "env:FAL_KEY" and redact("envkey-abcdefgh") == "****"
 
 
 def test_key_never_in_repr(monkeypatch):

@@ -179,7 +179,11 @@ def _run(**params: Any) -> None:
 
         if existing is None:
             store.create(
-                planned.batch_id, label, unstructure(settings), app.sandbox_active, planned.rows()
+                planned.batch_id,
+                label,
+                unstructure(settings),
+                bool(app.marks.get("sandbox")),
+                planned.rows(),
             )
         else:
             store.set_batch(planned.batch_id, options=unstructure(settings), state="running")
@@ -268,7 +272,7 @@ def _resume(batch_id: str, **params: Any) -> None:
     store = _open_store(app)
     try:
         found = _resolve(store, batch_id)
-        if found.sandbox != app.sandbox_active:
+        if found.sandbox != bool(app.marks.get("sandbox")):
             raise errors.UsageError(
                 f"Batch {found.id} ran {'with' if found.sandbox else 'without'} --sandbox",
                 {"batch_id": found.id, "hint": f"genmedia batch resume {found.id}"

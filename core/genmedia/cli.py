@@ -368,6 +368,17 @@ def make_cli() -> RootGroup:
         app.configure()
         from genmedia.output import announce
 
+        # a command whose output is JSON whatever the terminal (``json_output = True`` on
+        # its class, e.g. batch's NDJSON) says so before any banner reaches stderr
+        name = ctx.invoked_subcommand
+        sub = (
+            ctx.command.get_command(ctx, name)
+            if isinstance(ctx.command, click.Group) and name
+            else None
+        )
+        if getattr(sub.load() if isinstance(sub, LazyCommand) else sub, "json_output", False):
+            app.json_flag = True
+
         announce(app)  # plugins' banners: before the work, not after it
 
     return cli

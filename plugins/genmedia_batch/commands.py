@@ -21,7 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class BatchGroup(click.Group):
     """A group whose default subcommand is ``run``: ``batch jobs.jsonl`` = ``batch run
-    jobs.jsonl``."""
+    jobs.jsonl``. Its output is NDJSON whatever the terminal (``json_output``: the core
+    switches to JSON before any plugin banner is printed)."""
+
+    json_output = True
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):

@@ -54,9 +54,12 @@ def detect_format(source: str, forced: str | None, stdin: IO[str]) -> tuple[str,
         stream: IO[str] = stdin
         if forced:
             return forced, stream
-        first = stream.read(1)
-        while first and first.isspace():
+        try:
             first = stream.read(1)
+            while first and first.isspace():
+                first = stream.read(1)
+        except UnicodeDecodeError:
+            raise bad_line(1, "not UTF-8 text", field=None) from None
         rest = _Prepend(first, stream)
         return ("jsonl" if first in ("{", "#", "") else "csv"), rest  # type: ignore[return-value]
     path = Path(source)
@@ -86,8 +89,23 @@ class _Prepend:
         pass
 
 
+def text_lines(stream: Any) -> Iterator[str]:
+    """The stream's lines; bytes that are not UTF-8 are a usage error naming the line."""
+    lines = iter(stream)
+    number = 0
+    while True:
+        number += 1
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise bad_line(number, "not UTF-8 text", field=None) from None
+        yield line
+
+
 def read_jsonl(stream: Any) -> Iterator[JobSpec]:
-    for number, text in enumerate(stream, start=1):
+    for number, text in enumerate(text_lines(stream), start=1):
         text = text.strip()
         if not text or text.startswith("#"):
             continue
@@ -116,7 +134,7 @@ def read_jsonl(stream: Any) -> Iterator[JobSpec]:
 
 
 def read_csv(stream: Any, endpoint: str | None) -> Iterator[JobSpec]:
-    reader = csv.reader(stream)
+    reader = csv.reader(text_lines(stream))
     try:
         header = next(reader)
     except StopIteration:

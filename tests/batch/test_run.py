@@ -234,3 +234,25 @@ def test_a_broken_wait_leaves_the_job_to_resume_never_to_resubmit(cli, fal_sandb
     assert final["reattached"] == 1 and final["submitted"] == 0
     assert jobs2[0]["request_id"] == jobs[0]["request_id"]
     assert len(submits(fal_sandbox_env)) == 1
+
+
+def test_batch_is_json_even_when_pretty_output_is_configured(cli, monkeypatch, tmp_path):
+    # found by the long fuzz profile: the sandbox banner went to stderr as text before
+    # batch switched to JSON, so stderr was not one JSON error object
+    monkeypatch.setenv("GENMEDIA_OUTPUT", "pretty")
+    result = cli("--sandbox", "batch", "resume", "no-such-batch")
+    assert result.exit_code == 4
+    assert json.loads(result.stderr)["error"].startswith("No batch")
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe{}\n", b'{"endpoint_id": "a"}\n\xff\n'])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_batch_file_that_is_not_utf8_is_a_usage_error(cli, tmp_path, content, suffix):
+    # found by the long fuzz profile: UnicodeDecodeError was an internal error
+    path = tmp_path / f"jobs{suffix}"
+    path.write_bytes(content)
+    result = cli(
+        "--json", "--sandbox", "batch", "run", str(path), "--endpoint", "fal-ai/flux/schnell"
+    )
+    assert result.exit_code == 2, result
+    assert "not UTF-8" in json.loads(result.stderr)["error"]

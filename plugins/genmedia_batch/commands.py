@@ -6,6 +6,7 @@ The output is NDJSON whatever the terminal: one line per finished job, then the 
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,15 +33,22 @@ class BatchGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group("batch", cls=BatchGroup)
-def batch() -> None:
-    """Run many jobs from a JSONL/CSV file or a matrix of flags, exactly once.
+def make_batch() -> click.Group:
+    """The ``batch`` group, built per invocation: ``run`` carries the options the plugins
+    of *this* invocation add to ``run`` (a module-level group would keep the first ones)."""
+    group = BatchGroup("batch", help=_BATCH_HELP)
+    for command in (make_run(), make_resume(), list_batches, show, cancel):
+        group.add_command(command)
+    return group
 
-    genmedia batch jobs.jsonl; genmedia batch ENDPOINT --prompt @prompts.txt --seed 1..4.
-    Every job is validated before the first submit; the batch is journaled, so running it
-    again (or batch resume ID) never submits a job twice. NDJSON on stdout: one line per
-    finished job, then a summary.
-    """
+
+_BATCH_HELP = """Run many jobs from a JSONL/CSV file or a matrix of flags, exactly once.
+
+genmedia batch jobs.jsonl; genmedia batch ENDPOINT --prompt @prompts.txt --seed 1..4.
+Every job is validated before the first submit; the batch is journaled, so running it
+again (or batch resume ID) never submits a job twice. NDJSON on stdout: one line per
+finished job, then a summary.
+"""
 
 
 def _plugin_run_options() -> list[click.Parameter]:
@@ -51,10 +59,13 @@ def _plugin_run_options() -> list[click.Parameter]:
     params: list[click.Parameter] = []
     for contributed in app.pm.hook.genmedia_add_options(command_name="run"):
         params.extend(contributed or ())
+    wrapped = []
     for param in params:
-        if param.callback is not None:
+        if param.callback is not None:  # a copy: the plugin's own option stays as it is
+            param = copy.copy(param)
             param.callback = _with_batch_placeholders(param.callback)
-    return params
+        wrapped.append(param)
+    return wrapped
 
 
 def _with_batch_placeholders(check: Any) -> Any:
@@ -292,7 +303,7 @@ def _resume(batch_id: str, **params: Any) -> None:
     ctx.exit(code)
 
 
-@batch.command("list")
+@click.command("list")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 def list_batches(limit: int) -> None:
     """List batches, newest first, with their counts by state."""
@@ -316,7 +327,7 @@ def _batch_doc(b: Any) -> dict[str, Any]:
             "sandbox": b.sandbox or None}  # fmt: skip
 
 
-@batch.command("show")
+@click.command("show")
 @click.argument("batch_id", metavar="BATCH_ID|last")
 @click.option("--state", "states", multiple=True, metavar="STATE",
               help="Only jobs in this state (pending, submitted, completed, failed, "
@@ -339,7 +350,7 @@ def show(batch_id: str, states: tuple[str, ...]) -> None:
     emit(app, {**_batch_doc(found), "options": found.options, "jobs": jobs})
 
 
-@batch.command("cancel")
+@click.command("cancel")
 @click.argument("batch_id", metavar="BATCH_ID|last")
 def cancel(batch_id: str) -> None:
     """Cancel a batch: jobs not yet submitted never will be; running jobs are cancelled
@@ -371,7 +382,3 @@ def cancel(batch_id: str) -> None:
                "cancel_requested": requested, "cancel_errors": failures or None})  # fmt: skip
     if failures:
         click.get_current_context().exit(errors.EXIT_ERROR)
-
-
-batch.add_command(make_run())
-batch.add_command(make_resume())

@@ -28,7 +28,7 @@ def genmedia_register_commands(cli: click.Group) -> None:
     cli.add_command(
         LazyCommand(
             "batch",
-            "genmedia_batch.commands:batch",
+            "genmedia_batch.commands:make_batch",
             "Run many jobs from a JSONL/CSV file or a matrix of flags, exactly once.",
         )
     )

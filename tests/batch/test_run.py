@@ -256,3 +256,24 @@ def test_a_batch_file_that_is_not_utf8_is_a_usage_error(cli, tmp_path, content, 
     )
     assert result.exit_code == 2, result
     assert "not UTF-8" in json.loads(result.stderr)["error"]
+
+
+def test_batch_run_offers_the_run_options_of_this_invocations_plugins_only():
+    # the batch group was built once per process: a later invocation kept the options an
+    # earlier one's plugins added to `run` (seen as stale generated docs in the suite)
+    import click
+
+    from genmedia import hookimpl
+    from genmedia.testing import invoke
+
+    class Knob:
+        @hookimpl
+        def genmedia_add_options(self, command_name):
+            return [click.Option(["--extra-knob"], is_flag=True)] if command_name == "run" else []
+
+    def options(*plugins):
+        doc = json.loads(invoke(["--help", "--json", "batch", "run"], plugins=plugins).stdout)
+        return {opt for p in doc["params"] for opt in p.get("opts", [])}
+
+    assert "--extra-knob" in options(Knob())
+    assert "--extra-knob" not in options()

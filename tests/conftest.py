@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,13 @@ from click.testing import CliRunner, Result
 from genmedia.cli import make_cli
 from genmedia.context import AppContext
 from genmedia.testing import InvokeResult
+
+# A shell starting a background job (`cmd &` without job control, as a CI runner may) makes
+# it ignore SIGINT, and an ignored signal stays ignored in every child: the Ctrl-C tests'
+# genmedia processes would never see their SIGINT. Python's own handler is reset to the
+# default in children, so installing it here gives them a normal Ctrl-C.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 pytest_plugins = ["genmedia_sandbox.pytest_plugin"]
 

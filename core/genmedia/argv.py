@@ -97,3 +97,29 @@ def prescan_disabled(head: list[str]) -> tuple[str, ...]:
         elif token.startswith("--disable-plugin="):
             names.append(token.split("=", 1)[1])
     return tuple(names)
+
+
+def flag_pairs(tokens: Sequence[str], *, hint: str) -> list[tuple[str, str]]:
+    """Model inputs written as flags (public helper: ``run``, ``batch``'s matrix):
+    ``--name value``, ``--name=value`` and a bare ``--flag`` (= ``"true"``), in order. A
+    lone ``--`` is a value; anything else that is not a flag is a usage error with ``hint``."""
+    from genmedia.errors import UsageError
+
+    pairs: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not (token.startswith("--") and len(token) > 2):
+            raise UsageError(f"Unexpected argument: {token!r}", {"hint": hint})
+        name, eq, value = token[2:].partition("=")
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if eq:
+            pairs.append((name, value))
+            i += 1
+        elif following is not None and not (following.startswith("--") and len(following) > 2):
+            pairs.append((name, following))
+            i += 2
+        else:
+            pairs.append((name, "true"))
+            i += 1
+    return pairs

@@ -206,24 +206,10 @@ def matrix(endpoint: str, args: list[tuple[str, str]]) -> Iterator[JobSpec]:
 
 
 def parse_flags(tokens: list[str]) -> list[tuple[str, str]]:
-    """``--name value`` / ``--name=value`` / bare ``--flag`` (``true``) pairs."""
-    pairs: list[tuple[str, str]] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if not (token.startswith("--") and len(token) > 2):
-            raise errors.UsageError(
-                f"Unexpected argument: {token!r}",
-                {"hint": "a matrix is ENDPOINT --name value ...; a file is FILE.jsonl/FILE.csv"},
-            )
-        name, eq, value = token[2:].partition("=")
-        if eq:
-            pairs.append((name, value))
-            i += 1
-        elif i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
-            pairs.append((name, tokens[i + 1]))
-            i += 2
-        else:
-            pairs.append((name, "true"))
-            i += 1
-    return pairs
+    """``--name value`` / ``--name=value`` / bare ``--flag`` (``true``) pairs, read as
+    ``run`` reads its model inputs."""
+    from genmedia.argv import flag_pairs
+
+    return flag_pairs(
+        tokens, hint="a matrix is ENDPOINT --name value ...; a file is FILE.jsonl/FILE.csv"
+    )

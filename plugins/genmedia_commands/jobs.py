@@ -35,28 +35,9 @@ def plugin_options(command_name: str) -> list[click.Parameter]:
 
 def parse_model_args(tokens: list[str]) -> list[tuple[str, str]]:
     """``--name value``, ``--name=value`` and bare ``--flag`` (= ``true``) pairs, in order."""
-    pairs: list[tuple[str, str]] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if not (token.startswith("--") and len(token) > 2):
-            raise errors.UsageError(
-                f"Unexpected argument: {token!r}",
-                {"hint": "Model inputs are given as --name value (or --name=value)."},
-            )
-        name, eq, value = token[2:].partition("=")
-        if eq:
-            pairs.append((name, value))
-            i += 1
-        elif i + 1 < len(tokens) and not (
-            tokens[i + 1].startswith("--") and len(tokens[i + 1]) > 2
-        ):
-            pairs.append((name, tokens[i + 1]))
-            i += 2
-        else:
-            pairs.append((name, "true"))
-            i += 1
-    return pairs
+    from genmedia.argv import flag_pairs
+
+    return flag_pairs(tokens, hint="Model inputs are given as --name value (or --name=value).")
 
 
 INPUT_PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)

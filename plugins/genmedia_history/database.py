@@ -108,15 +108,7 @@ def open_writer(path: Path, busy_timeout: float) -> sqlite3.Connection:
         )
     except (sqlite3.Error, OSError) as exc:
         raise _error(exc, path) from None
-    try:
-        _setup(conn, busy_timeout)
-        _migrate(conn, path, write=True)
-    except BaseException as exc:
-        conn.close()
-        if isinstance(exc, sqlite3.Error):
-            raise _error(exc, path) from None
-        raise
-    return conn
+    return _prepared(conn, path, busy_timeout, write=True)
 
 
 def _open_reader(path: Path, busy_timeout: float) -> sqlite3.Connection:
@@ -126,9 +118,16 @@ def _open_reader(path: Path, busy_timeout: float) -> sqlite3.Connection:
         conn = _connect_read_only(path, busy_timeout)
     except (sqlite3.Error, OSError) as exc:
         raise _error(exc, path) from None
+    return _prepared(conn, path, busy_timeout, write=False)
+
+
+def _prepared(
+    conn: sqlite3.Connection, path: Path, busy_timeout: float, *, write: bool
+) -> sqlite3.Connection:
+    """``conn`` set up and its schema checked (migrated when ``write``); closed on failure."""
     try:
         _setup(conn, busy_timeout)
-        _migrate(conn, path, write=False)
+        _migrate(conn, path, write=write)
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.Error):

@@ -91,6 +91,11 @@ def test_a_job_submitted_with_a_webhook_is_finished_by_the_listener(
         row = history(cli, rid)
         assert row["status"] == "completed" and row["completed_at"]
         assert sorted(f["path"] for f in row["files"]) == sorted(str(p.resolve()) for p in saved)
+        # the listener prints its line before the emulator has read the answer: wait for
+        # the emulator to record the delivery (a race of the test, not of genmedia)
+        deadline = time.monotonic() + 10
+        while not fal_sandbox_env.webhooks[-1]["delivered"] and time.monotonic() < deadline:
+            time.sleep(0.02)
         hook = fal_sandbox_env.webhooks[-1]
         assert hook["delivered"] and hook["status_code"] == 200
 

@@ -175,8 +175,8 @@ class RunRequest:
 
     ``raw_args`` keeps the model inputs exactly as typed (``[(name, raw value), …]``),
     ``extra`` carries the values of options added by plugins through
-    ``genmedia_add_options`` (e.g. ``{"download": "out/{index}.{ext}"}``).
-    """
+    ``genmedia_add_options`` (e.g. ``{"download": "out/{index}.{ext}"}``). ``batch``: the
+    id of the batch this run belongs to, set by a batch runner; None for a single run."""
 
     endpoint_id: str
     input: JsonDict = attrs.field(factory=dict)
@@ -185,6 +185,7 @@ class RunRequest:
     raw_args: list[tuple[str, str]] = attrs.field(factory=list)
     extra: JsonDict = attrs.field(factory=dict)
     uploads: list[UploadedFile] = attrs.field(factory=list)
+    batch: str | None = None
 
 
 @attrs.frozen
@@ -256,8 +257,7 @@ class MediaRef:
     """A media reference found in a result: an object with an http(s) ``url``.
 
     ``json_path`` is upstream's path (``images[0]``, ``video``, ``outputs[1].image``;
-    ``result`` for the root), ``index`` the 0-based position in depth-first walk order.
-    """
+    ``result`` for the root), ``index`` the 0-based position in depth-first walk order."""
 
     url: str
     json_path: str
@@ -331,8 +331,7 @@ class UploadedFile:
 class ErrorReport:
     """What the user sees when something fails: upstream's ``{"error", "details"}`` object.
 
-    ``exit_code`` is not printed; it becomes the process exit status (see docs/exit-codes.md).
-    """
+    ``exit_code`` is not printed; it becomes the process exit status (see docs/exit-codes.md)."""
 
     error: str
     details: Any = None

@@ -4,6 +4,8 @@ Each job goes through the same path as ``genmedia run``: ``genmedia_prepare_requ
 (uploads, deduplicated across the batch by content), ``genmedia_execute`` (submit, the
 ``genmedia_job_submitted`` hook that records the request id, the status stream, the
 result, ``genmedia_job_finished``) and the output sinks (``--download``, the run journal).
+Every request, submitted or re-attached, carries the batch id (``RunRequest.batch``), so
+the run journal records which batch each run belongs to.
 
 Before each submit a worker passes the :class:`Gate`: the submission rate limit and one
 back-off shared by every worker — any 429 seen on the shared HTTP client (an httpx
@@ -192,6 +194,7 @@ class Runner:
                 request.extra = extra
                 if not self._may_submit(row):
                     return
+            request.batch = self.batch_id
             request.options = attrs.evolve(
                 request.options, wait=True, timeout=self.settings.timeout, dry_run=False
             )

@@ -105,6 +105,7 @@ KEY_ORDER = (
     "error_type",
     "resume",
     "sandbox",
+    "batch",
     "submitted_at",
     "started_at",
     "completed_at",
@@ -216,6 +217,11 @@ STATUS_CHOICES = (
     help="Only jobs submitted since: 30m, 2h, 7d, 1w, today, or an ISO date/time.",
 )
 @click.option(
+    "--batch",
+    metavar="ID",
+    help="Only the jobs of this batch (the batch_id genmedia batch printed).",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=0),
     default=LIST_LIMIT,
@@ -229,6 +235,7 @@ def list_jobs(
     endpoint: str | None,
     statuses: tuple[str, ...],
     since: str | None,
+    batch: str | None,
     limit: int,
     text: tuple[str, ...],
 ) -> None:
@@ -250,6 +257,7 @@ def list_jobs(
         statuses=wanted,
         since=parse_since(since) if since else None,
         text=" ".join(text) or None,
+        batch=batch,
         limit=limit or None,
     )
     journal = _journal(app)

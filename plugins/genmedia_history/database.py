@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: jobs and the files saved from their results.
@@ -57,6 +57,12 @@ MIGRATIONS: tuple[str, ...] = (
         saved_at REAL NOT NULL,
         UNIQUE (job_id, path)
     );
+    """,
+    # 2: the batch a job belongs to (``RunRequest.batch``); NULL for a single run and for
+    # every job recorded before.
+    """
+    ALTER TABLE jobs ADD COLUMN batch TEXT;
+    CREATE INDEX jobs_batch ON jobs (batch);
     """,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -49,6 +49,7 @@ from genmedia_history.records import (
     Query,
     dumps_stored,
     like_escape,
+    list_sql,
     prompt_text,
     strip_media,
 )
@@ -123,13 +124,14 @@ class Journal:
         cancel_url: str | None = None,
         submitted_at: float | None = None,
         sandbox: bool = False,
+        batch: str | None = None,
         durable: bool = True,
     ) -> int:
         """Insert the job, or fill in what an existing row lacks; returns the row id.
 
-        An existing row keeps its input, times and status (``status REQUEST_ID --wait``
-        calls this again when it reattaches, with no input). ``durable``: synced to disk
-        before this returns, so a job that exists at the host is never forgotten.
+        An existing row keeps its input, times, status and batch (``status REQUEST_ID
+        --wait`` calls this again when it reattaches, with no input). ``durable``: synced
+        to disk before this returns, so a job that exists at the host is never forgotten.
         """
         now = time.time()
         with self.batch(durable=durable) as conn:
@@ -137,10 +139,11 @@ class Journal:
                 """
                 INSERT INTO jobs (provider, endpoint_id, request_id, status, prompt, input,
                     uploads, status_url, response_url, cancel_url, submitted_at, updated_at,
-                    sandbox)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    sandbox, batch)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (provider, request_id) DO UPDATE SET
                     prompt = COALESCE(jobs.prompt, excluded.prompt),
+                    batch = COALESCE(jobs.batch, excluded.batch),
                     input = COALESCE(jobs.input, excluded.input),
                     uploads = COALESCE(jobs.uploads, excluded.uploads),
                     status_url = COALESCE(excluded.status_url, jobs.status_url),
@@ -162,6 +165,7 @@ class Journal:
                     submitted_at or now,
                     now,
                     int(sandbox),
+                    batch,
                 ),
             )
             row = conn.execute(
@@ -324,37 +328,13 @@ class Journal:
             raise
 
     def list(self, query: Query) -> list[JobRecord]:
-        """Jobs matching ``query``, newest first."""
-        where: list[str] = []
-        args: list[Any] = []
-        if query.endpoint:
-            if any(c in query.endpoint for c in "*?["):
-                where.append("endpoint_id GLOB ?")
-                args.append(query.endpoint)
-            else:
-                where.append("(endpoint_id = ? OR endpoint_id LIKE ? ESCAPE '\\')")
-                args += [query.endpoint, like_escape(query.endpoint.rstrip("/")) + "/%"]
-        if query.statuses:
-            wanted: list[str] = []
-            for s in query.statuses:
-                wanted.extend(UNFINISHED if s == PENDING else (s,))
-            where.append(f"status IN ({', '.join('?' * len(wanted))})")
-            args += wanted
-        if query.since is not None:
-            where.append("submitted_at >= ?")
-            args.append(query.since)
-        if query.text:
-            for word in query.text.split():
-                where.append("prompt LIKE ? ESCAPE '\\'")
-                args.append(f"%{like_escape(word)}%")
-        sql = "SELECT * FROM jobs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY submitted_at DESC, id DESC"
-        if query.limit:
-            sql += f" LIMIT {int(query.limit)}"
+        """Jobs matching ``query``, newest first. A journal not yet migrated to record
+        batch ids (only read, never written by this genmedia) has no job of any batch."""
+        sql, args = list_sql(query)
         try:
             with self.connections.reading() as conn:
+                if query.batch is not None and not _has_column(conn, "jobs", "batch"):
+                    return []
                 records = [self._record(conn, row) for row in conn.execute(sql, args).fetchall()]
                 return [r for r in records if r is not None]
         except JournalError as exc:
@@ -396,3 +376,7 @@ class Journal:
             ).fetchall()
         ]
         return structure(data, JobRecord)  # type: ignore[no-any-return]
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))

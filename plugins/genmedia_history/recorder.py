@@ -55,6 +55,8 @@ class State:
     #: state changes not written yet (the host's COMPLETED), per request id: written with
     #: the job's next write or when the invocation ends.
     pending: dict[str, tuple[JobHandle, dict[str, Any]]] = attrs.field(factory=dict)
+    #: the batch of each job submitted in a batch (``RunRequest.batch``), per request id.
+    batches: dict[str, str] = attrs.field(factory=dict)
 
 
 STATE: StashKey[State] = StashKey()
@@ -176,6 +178,8 @@ def _write(ctx: AppContext, action: Callable[[Journal], T]) -> T | None:
 def job_submitted(handle: JobHandle, request: RunRequest, ctx: AppContext) -> None:
     if not recording(ctx):
         return
+    if request.batch is not None:
+        state(ctx).batches[handle.request_id] = request.batch
     _record_handle(ctx, handle, request=request)
 
 
@@ -218,6 +222,7 @@ def _record(
         cancel_url=handle.extra.get("cancel_url"),
         submitted_at=handle.submitted_at,
         sandbox=bool(ctx.marks.get("sandbox")) if sandbox is None else sandbox,
+        batch=state(ctx).batches.get(handle.request_id),
     )
 
 
@@ -339,6 +344,7 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
             cancel_url=handle.extra.get("cancel_url") if handle else None,
             submitted_at=handle.submitted_at if handle else None,
             sandbox=bool(ctx.marks.get("sandbox")),
+            batch=state(ctx).batches.get(result.request_id),
         )
         return j.complete(
             provider,

@@ -1,7 +1,8 @@
 """The journal's records and the helpers that shape what is stored.
 
-Pure data and functions (no sqlite3), shared by :mod:`genmedia_history.journal` and the
-commands. States: see :mod:`genmedia_history.journal` and docs/history.md.
+Pure data and functions (no sqlite3; :func:`list_sql` only writes the query of
+``history list``'s filters), shared by :mod:`genmedia_history.journal` and the commands.
+States: see :mod:`genmedia_history.journal` and docs/history.md.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class JobRecord:
     result: dict[str, Any] | None = None
     download_failures: list[dict[str, Any]] | None = None
     sandbox: bool = False
+    #: the id of the batch the job belongs to (``genmedia batch``); None for a single run.
+    batch: str | None = None
     files: list[FileRecord] = attrs.field(factory=list)
 
     @property
@@ -111,10 +114,47 @@ class Query:
     statuses: tuple[str, ...] = ()
     since: float | None = None
     text: str | None = None
+    batch: str | None = None
     limit: int | None = 20
 
 
 JSON_COLUMNS = ("input", "uploads", "result", "download_failures")
+
+
+def list_sql(query: Query) -> tuple[str, list[Any]]:
+    """The ``SELECT`` of the jobs matching ``query``, newest first, and its arguments."""
+    where: list[str] = []
+    args: list[Any] = []
+    if query.endpoint:
+        if any(c in query.endpoint for c in "*?["):
+            where.append("endpoint_id GLOB ?")
+            args.append(query.endpoint)
+        else:
+            where.append("(endpoint_id = ? OR endpoint_id LIKE ? ESCAPE '\\')")
+            args += [query.endpoint, like_escape(query.endpoint.rstrip("/")) + "/%"]
+    if query.statuses:
+        wanted: list[str] = []
+        for s in query.statuses:
+            wanted.extend(UNFINISHED if s == PENDING else (s,))
+        where.append(f"status IN ({', '.join('?' * len(wanted))})")
+        args += wanted
+    if query.since is not None:
+        where.append("submitted_at >= ?")
+        args.append(query.since)
+    if query.text:
+        for word in query.text.split():
+            where.append("prompt LIKE ? ESCAPE '\\'")
+            args.append(f"%{like_escape(word)}%")
+    if query.batch is not None:
+        where.append("batch = ?")
+        args.append(query.batch)
+    sql = "SELECT * FROM jobs"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY submitted_at DESC, id DESC"
+    if query.limit:
+        sql += f" LIMIT {int(query.limit)}"
+    return sql, args
 
 
 # --------------------------------------------------------------------------- helpers

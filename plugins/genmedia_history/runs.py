@@ -19,9 +19,6 @@ def list_runs(query: RunQuery, ctx: AppContext) -> list[RunRecord]:
     from genmedia_history.journal import JournalError, Query
     from genmedia_history.recorder import journal_for
 
-    if query.batch is not None:
-        # The journal does not record batch ids yet: no run belongs to a batch.
-        return []
     journal = journal_for(ctx)
     if not journal.exists:
         return []
@@ -30,6 +27,7 @@ def list_runs(query: RunQuery, ctx: AppContext) -> list[RunRecord]:
         statuses=tuple(query.statuses),
         since=query.since,
         text=query.text,
+        batch=query.batch,
         limit=query.limit,
     )
     try:
@@ -67,4 +65,5 @@ def to_record(job: JobRecord) -> RunRecord:
             for f in job.files
         ],
         marks={"sandbox": True} if job.sandbox else {},
+        batch=job.batch,
     )

@@ -58,6 +58,22 @@ def test_record_again_fills_gaps_but_keeps_input_and_status(journal: Journal) ->
     assert job.status_url == "https://q/status"
 
 
+def test_batch_is_recorded_once_and_filters(journal: Journal) -> None:
+    add(journal, "r1", batch="b-1")
+    add(journal, "r2")
+    add(journal, "r2", batch="b-2")  # re-attached by a batch: the row learns its batch
+    add(journal, "r1", batch="b-9")  # a row keeps the batch it was recorded with
+    add(journal, "r3")
+    assert [(j.request_id, j.batch) for j in journal.list(Query())] == [
+        ("r3", None),
+        ("r2", "b-2"),
+        ("r1", "b-1"),
+    ]
+    assert [j.request_id for j in journal.list(Query(batch="b-1"))] == ["r1"]
+    assert [j.request_id for j in journal.list(Query(batch="b-2", endpoint="fal-ai"))] == ["r2"]
+    assert journal.list(Query(batch="b-9")) == [] and journal.list(Query(batch="")) == []
+
+
 def test_finished_rows_ignore_later_state_changes(journal: Journal) -> None:
     add(journal, "r1")
     assert journal.update_status("fal", "r1", status="in_queue", host_status="IN_QUEUE")

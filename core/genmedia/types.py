@@ -8,10 +8,11 @@ Anything a sink returns from ``genmedia_handle_result`` goes through the same co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
+
+from genmedia.media import MediaRef, iter_media  # public here too
 
 JsonDict = dict[str, Any]
 
@@ -253,21 +254,6 @@ class JobStatus:
 
 
 @attrs.frozen
-class MediaRef:
-    """A media reference found in a result: an object with an http(s) ``url``.
-
-    ``json_path`` is upstream's path (``images[0]``, ``video``, ``outputs[1].image``;
-    ``result`` for the root), ``index`` the 0-based position in depth-first walk order."""
-
-    url: str
-    json_path: str
-    index: int
-    content_type: str | None = None
-    file_name: str | None = None
-    file_size: int | None = None
-
-
-@attrs.frozen
 class SavedFile:
     """A file an output sink wrote to disk."""
 
@@ -336,42 +322,6 @@ class ErrorReport:
     error: str
     details: Any = None
     exit_code: int = 1
-
-
-def iter_media(value: Any, path: str = "") -> Iterator[MediaRef]:
-    """Walk ``value`` depth first in key order and yield every media reference.
-
-    An object is a reference when it has a string ``url`` starting with ``http://`` or
-    ``https://`` (case-insensitive); the walk continues into its other keys. Bare URL
-    strings are not references (upstream's rule).
-    """
-    counter = [0]
-    yield from _walk(value, path, counter)
-
-
-def _walk(value: Any, path: str, counter: list[int]) -> Iterator[MediaRef]:
-    if isinstance(value, Mapping):
-        url = value.get("url")
-        if isinstance(url, str) and url[:8].lower().startswith(("http://", "https://")):
-            size = value.get("file_size")
-            name = value.get("file_name")
-            ctype = value.get("content_type")
-            yield MediaRef(
-                url=url,
-                json_path=path or "result",
-                index=counter[0],
-                content_type=ctype if isinstance(ctype, str) and ctype else None,
-                file_name=name if isinstance(name, str) and name else None,
-                file_size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-            )
-            counter[0] += 1
-        for key, child in value.items():
-            if key == "url":
-                continue
-            yield from _walk(child, f"{path}.{key}" if path else str(key), counter)
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            yield from _walk(child, f"{path}[{i}]", counter)
 
 
 # --------------------------------------------------------------------------- plugins

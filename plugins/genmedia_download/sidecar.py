@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from genmedia import __version__
+from genmedia.media import seed_of
 from genmedia.types import JsonDict, MediaRef, RunResult, SavedFile
 
 
@@ -52,20 +53,6 @@ def sidecar_path(file: Path) -> Path:
     return file.with_name(file.name + SIDECAR_SUFFIX)
 
 
-def seed_of(result: RunResult, kinds: tuple[type, ...] = (object,)) -> Any:
-    """The seed of a run: the result's ``seed``, else the input's; None if neither has one.
-
-    Only values of ``kinds`` count (a file name takes an int or a string); a value of
-    another kind is skipped as if it were missing.
-    """
-    for source in (result.result, result.input):
-        if isinstance(source, dict):
-            seed = source.get("seed")
-            if seed is not None and isinstance(seed, kinds):
-                return seed
-    return None
-
-
 def build(
     result: RunResult, ref: MediaRef, saved: SavedFile, marks: JsonDict | None = None
 ) -> Provenance:
@@ -79,7 +66,7 @@ def build(
         sha256=saved.sha256,
         content_type=saved.content_type,
         input=result.input,
-        seed=seed_of(result),
+        seed=seed_of(result.result, result.input, (object,)),
         downloaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         marks=dict(marks or {}),
     )

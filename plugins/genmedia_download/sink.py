@@ -31,6 +31,7 @@ import attrs
 
 from genmedia import errors
 from genmedia.context import AppContext
+from genmedia.media import seed_of
 from genmedia.types import RunResult, SavedFile, SaveFailure
 
 from . import fetch as fetching
@@ -39,7 +40,7 @@ from .fetch import Cancelled, fetch
 from .formats import corrected_ext, sniff
 from .naming import Namer, NamingError, Target, split_ext
 from .parts import DownloadFailed, new_part_path, unlink_quietly
-from .sidecar import seed_of, sidecar_path
+from .sidecar import sidecar_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.progress import ProgressFn
@@ -103,7 +104,7 @@ def download_result(
         template,
         request_id=result.request_id,
         endpoint_id=result.endpoint_id,
-        seed=seed_of(result, (int, str)),
+        seed=seed_of(result.result, result.input),
         overwrite=overwrite,
         sidecar=sidecar,
     )

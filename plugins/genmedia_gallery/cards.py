@@ -186,14 +186,6 @@ def _size(record: RunRecord, media: list[Media]) -> str | None:
     return None
 
 
-def _seed(record: RunRecord) -> int | None:
-    for source in (record.result or {}, record.input or {}):
-        seed = _int(source.get("seed"))
-        if seed is not None:
-            return seed
-    return None
-
-
 def command_for(record: RunRecord, seed: int | None) -> str:
     """The exact command that submits this run again: its recorded input as flags (JSON
     for objects and arrays), plus the seed the model reported when the input had none.
@@ -239,10 +231,12 @@ def prompt_key(prompt: str | None) -> str | None:
 
 def make_cards(records: Iterable[RunRecord], out_dir: Path) -> list[Card]:
     """Cards, newest first, with the groups of runs that share a prompt."""
+    from genmedia.media import seed_of
+
     cards: list[Card] = []
     for record in records:
         media = _media(record, out_dir)
-        seed = _seed(record)
+        seed = seed_of(record.result, record.input, (int,))
         moment = _local_time(record.submitted_at)
         finished = record.completed_at
         cards.append(

@@ -11,7 +11,7 @@ LIMIT = 400
 
 #: every core module, in the layer docs/architecture.md puts it in
 LAYERS = {
-    "contract": "__init__ hookspecs types provider records errors serialization",
+    "contract": "__init__ hookspecs types media provider records errors serialization",
     "engine": "__main__ cli argv terminal plugins entrypoints context config configkeys "
     "pipeline execution defaults signals output httpxshim",
     "helpers": "http cache limits progress redact files testing",

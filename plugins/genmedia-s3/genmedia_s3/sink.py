@@ -28,6 +28,7 @@ import attrs
 from genmedia import __version__ as genmedia_version
 from genmedia import errors
 from genmedia.context import AppContext
+from genmedia.media import seed_of
 from genmedia.types import MediaRef, RunResult, SavedFile, SaveFailure
 
 from .client import S3Settings, classify, make_client
@@ -81,7 +82,7 @@ def input_hash(payload: Mapping[str, Any]) -> str:
 def save_result(ctx: AppContext, result: RunResult, options: Mapping[str, Any]) -> dict[str, Any]:
     dest = parse(str(options["save_to"]))
     settings = S3Settings.from_sources(options, ctx.settings.plugin_config("s3"))
-    seed = _seed(result)
+    seed = seed_of(result.result, result.input)
     planner = KeyPlanner(
         dest, request_id=result.request_id, endpoint_id=result.endpoint_id, seed=seed
     )
@@ -286,10 +287,3 @@ def _mime(value: str | None) -> str | None:
 def _ascii(value: str) -> str:
     """S3 metadata travels in HTTP headers: non-ASCII is percent-encoded."""
     return value if value.isascii() else quote(value, safe="/:@-_.~")
-
-
-def _seed(result: RunResult) -> Any:
-    for source in (result.result, result.input):
-        if isinstance(source, dict) and isinstance(source.get("seed"), (int, str)):
-            return source["seed"]
-    return None

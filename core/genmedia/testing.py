@@ -35,7 +35,17 @@ class InvokeResult:
 
     @property
     def json(self) -> Any:
-        return json.loads(self.stdout)
+        """stdout parsed; when it is not JSON the ``JSONDecodeError`` names the exit code,
+        stdout and stderr, so a failing assertion says what the command did instead."""
+        try:
+            return json.loads(self.stdout)
+        except json.JSONDecodeError as exc:
+            raise json.JSONDecodeError(
+                f"stdout is not one JSON document (exit code {self.exit_code};"
+                f" stdout {_clip(self.stdout)}; stderr {_clip(self.stderr)}): {exc.msg}",
+                exc.doc,
+                exc.pos,
+            ) from None
 
     @property
     def error(self) -> Any:
@@ -45,6 +55,10 @@ class InvokeResult:
             return json.loads(text)
         except ValueError:
             return json.loads(text.splitlines()[-1])
+
+
+def _clip(text: str, limit: int = 2000) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def plugin_manager(

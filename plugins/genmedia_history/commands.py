@@ -176,7 +176,9 @@ def _read(app: AppContext, action: Any, journal: Journal | None = None) -> Any:
         return action(journal)
     except JournalError as exc:
         if exc.reason == "ambiguous":
-            raise errors.UsageError(str(exc), {"hint": "give more of the request id"}) from None
+            from genmedia_history.recorder import AMBIGUOUS_HINT
+
+            raise errors.UsageError(str(exc), {"hint": AMBIGUOUS_HINT}) from None
         raise errors.GenmediaError(
             f"Cannot read the run journal: {exc}", {"path": str(exc.path), "reason": exc.reason}
         ) from None

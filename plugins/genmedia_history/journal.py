@@ -38,6 +38,7 @@ import attrs
 
 from genmedia_history.connections import Connections
 from genmedia_history.database import MIGRATIONS, SCHEMA_VERSION, JournalError, open_database
+from genmedia_history.lookup import lookup
 from genmedia_history.records import (
     FINISHED,
     JSON_COLUMNS,
@@ -287,32 +288,11 @@ class Journal:
         return job.provider if job else None
 
     def get(self, reference: str) -> JobRecord | None:
-        """A job by row id, request id (or a unique prefix of one, 6+ characters) or ``last``."""
+        """A job by ``last``, request id, row id or a unique prefix of a request id (see
+        :func:`genmedia_history.lookup.lookup`); two jobs named: ``ambiguous``."""
         try:
             with self.connections.reading() as conn:
-                if reference == "last":
-                    rows = conn.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 1").fetchall()
-                elif reference.isascii() and reference.isdigit() and len(reference) <= 18:
-                    # a row id (SQLite integers are 64-bit); longer digit strings are ids
-                    rows = conn.execute(
-                        "SELECT * FROM jobs WHERE id = ? OR request_id = ? ORDER BY id DESC",
-                        (int(reference), reference),
-                    ).fetchall()
-                    rows = [r for r in rows if r["request_id"] == reference] or rows
-                else:
-                    rows = conn.execute(
-                        "SELECT * FROM jobs WHERE request_id = ? ORDER BY id DESC", (reference,)
-                    ).fetchall()
-                    if not rows and len(reference) >= 6:
-                        rows = conn.execute(
-                            "SELECT * FROM jobs WHERE request_id LIKE ? ESCAPE '\\'"
-                            " ORDER BY id DESC LIMIT 2",
-                            (like_escape(reference) + "%",),
-                        ).fetchall()
-                        if len({r["request_id"] for r in rows}) > 1:
-                            raise JournalError(
-                                f"{reference!r} matches several request ids", "ambiguous", self.path
-                            )
+                rows = lookup(conn, reference, self.path)
                 if not rows:
                     return None
                 record = self._record(conn, rows[0])

@@ -37,6 +37,8 @@ T = TypeVar("T")
 
 NO_HISTORY_ENV = "GENMEDIA_NO_HISTORY"
 DEFAULT_BUSY_TIMEOUT = 5.0
+#: what to do when a reference names several jobs (see Journal.get)
+AMBIGUOUS_HINT = "give more of the request id, or all of it"
 
 
 @attrs.define
@@ -369,9 +371,7 @@ def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
         job = journal.get(reference)
     except JournalError as exc:
         if exc.reason == "ambiguous":
-            raise errors.UsageError(
-                f"{reference!r} matches several jobs", {"hint": "give more of the request id"}
-            ) from None
+            raise errors.UsageError(str(exc), {"hint": AMBIGUOUS_HINT}) from None
         ctx.warn(f"the run journal {exc.path} cannot be read ({exc})")
         return None
     if job is None:

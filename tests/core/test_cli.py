@@ -91,6 +91,14 @@ def test_pretty_mode_is_not_json(cli):
         json.loads(result.stdout)
 
 
+def test_a_result_that_is_not_json_says_what_the_command_did(cli):
+    failed = cli("frobnicate", "--json")
+    with pytest.raises(json.JSONDecodeError) as info:
+        failed.json  # noqa: B018 - the property parses
+    assert "exit code 2" in str(info.value) and "stdout ''" in str(info.value)
+    assert "frobnicate" in str(info.value)  # the error object on stderr
+
+
 def test_pretty_errors_are_readable_lines(cli):
     result = cli("frobnicate", env={"GENMEDIA_OUTPUT": "pretty"})
     assert result.exit_code == 2

@@ -42,7 +42,8 @@ class FakeProvider(BaseProvider):
 
     ``script`` is the list of host states ``watch`` yields (the last one must be
     COMPLETED to finish); ``on_watch`` is called before each yield with the state index
-    (tests use it to look at the journal while the job is "held", or to raise).
+    (tests use it to look at the journal while the job is "held", or to raise);
+    ``request_ids`` are handed out first by ``submit``, then random uuid4s.
     """
 
     name: str = "fake"
@@ -53,6 +54,7 @@ class FakeProvider(BaseProvider):
     result_error: Exception | None = None
     submitted: list[JobHandle] = attrs.field(factory=list)
     cancelled: list[str] = attrs.field(factory=list)
+    request_ids: list[str] = attrs.field(factory=list)
 
     def claims(self, endpoint_id: str) -> bool:
         return False
@@ -67,7 +69,7 @@ class FakeProvider(BaseProvider):
         return UploadedFile(url=f"https://cdn.example/{Path(source).name}", source=source)
 
     def submit(self, request: RunRequest) -> JobHandle:
-        rid = str(uuid.uuid4())
+        rid = self.request_ids.pop(0) if self.request_ids else str(uuid.uuid4())
         base = f"https://queue.example/{request.endpoint_id}/requests/{rid}"
         handle = JobHandle(
             provider=self.name,

@@ -133,6 +133,38 @@ def test_get_by_id_request_id_prefix_and_last(journal: Journal) -> None:
     assert info.value.reason == "ambiguous"
 
 
+def test_a_prefix_of_digits_is_a_request_id_prefix_too(journal: Journal) -> None:
+    # time-ordered request ids often start with 8+ digits (and 2% of random uuid4s do):
+    # such a prefix used to be read as a row id only, and the job was "unknown"
+    first = add(journal, "12345678-aaaa")
+    add(journal, "0193bbbb-2222")
+    assert journal.get("12345678").request_id == "12345678-aaaa"
+    assert journal.get(str(first)).request_id == "12345678-aaaa"  # a row id still works
+    assert journal.get("000001").id == first  # a row id and a prefix of the same job
+
+
+def test_digits_naming_a_row_id_and_another_jobs_prefix_are_ambiguous(journal: Journal) -> None:
+    for n in range(1, 4):
+        add(journal, f"r{n}")
+    journal.record_job(provider="fal", endpoint_id="e", request_id="000002-other")
+    with pytest.raises(JournalError) as info:
+        journal.get("000002")  # row 2 (r2), and the start of 000002-other (row 4)
+    assert info.value.reason == "ambiguous" and "job id 2" in str(info.value)
+    assert journal.get("000002-other").request_id == "000002-other"  # in full: exact
+
+
+def test_a_prefix_shared_by_two_providers_rows_and_a_third_id_is_ambiguous(
+    journal: Journal,
+) -> None:
+    journal.record_job(provider="fal", endpoint_id="e", request_id="abcdef-1")
+    journal.record_job(provider="other", endpoint_id="e", request_id="abcdef-2")
+    journal.record_job(provider="fal", endpoint_id="e", request_id="abcdef-2")
+    with pytest.raises(JournalError) as info:
+        journal.get("abcdef")  # the two newest rows are one request id; a third is older
+    assert info.value.reason == "ambiguous"
+    assert journal.get("abcdef-2").provider == "fal"  # the newest row of that id
+
+
 def test_list_filters(journal: Journal) -> None:
     now = time.time()
     add(

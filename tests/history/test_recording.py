@@ -145,16 +145,42 @@ def test_failed_or_interrupted_reattach_is_recorded(cli, fake, rows) -> None:
     assert cli("history", "--status", "pending").json["jobs"] == []
 
 
-def test_status_by_request_id_alone(cli, fake, rows) -> None:
+@pytest.mark.parametrize(
+    "request_id",
+    [
+        None,  # a random uuid4 (2% of them start with 8 digits)
+        # 8 digits, as time-ordered ids often start: that prefix was read as a row id
+        # only ("Unknown job", nothing on stdout)
+        "01934512-7c0a-7e3d-9f10-2b5e6d7c8a9b",
+    ],
+    ids=["uuid4", "digits-prefix"],
+)
+def test_status_by_request_id_alone(cli, fake, rows, request_id) -> None:
+    fake.provider.request_ids = [request_id] if request_id else []
     fake.provider.on_watch = _interrupt_at(0)
     cli(*RUN, "--prompt", "x")
     rid = fake.provider.submitted[0].request_id
     fake.provider.on_watch = None
-    assert cli("status", rid).json["status"] == "COMPLETED"
-    assert cli("status", rid[:8], "--wait").json["request_id"] == rid  # a unique prefix
+    checked = cli("status", rid)
+    assert checked.exit_code == 0, checked
+    assert checked.json["status"] == "COMPLETED"
+    waited = cli("status", rid[:8], "--wait")  # a unique prefix
+    assert waited.exit_code == 0, waited
+    assert waited.json["request_id"] == rid
     assert rows()[0]["status"] == "completed"
     unknown = cli("status", "no-such-request")
     assert unknown.exit_code == errors.EXIT_USAGE
+
+
+def test_digits_that_are_a_job_id_and_another_jobs_prefix_are_ambiguous(cli, fake) -> None:
+    fake.provider.request_ids = ["r-1", "000001-2"]
+    assert cli(*RUN, "--prompt", "one").exit_code == 0  # row 1
+    assert cli(*RUN, "--prompt", "two").exit_code == 0  # request id 000001-2
+    result = cli("status", "000001", "--wait")
+    assert result.exit_code == errors.EXIT_USAGE, result
+    assert result.stdout == "" and "job id 1" in result.error["error"]
+    assert result.error["details"]["hint"] == "give more of the request id, or all of it"
+    assert cli("history", "show", "000001").error == result.error
 
 
 def test_timeout_is_recorded_and_resumable(cli, fake, rows) -> None:

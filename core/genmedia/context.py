@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from genmedia.errors import NotFoundError, UsageError
@@ -131,6 +131,7 @@ class AppContext:
         self._providers: dict[str, Provider] | None = None
         self._configured = False
         self._warned: set[str] = set()
+        self._on_close: list[Callable[[], object]] = []
 
     @property
     def stdout(self) -> IO[str]:
@@ -336,10 +337,34 @@ class AppContext:
             self._http = make_client(transport=self.http_transport)
         return self._http
 
+    def call_on_close(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` when the invocation ends (:meth:`close`), whatever thread
+        registers it and however the command ended (success, error, Ctrl-C): release
+        per-invocation resources here (click's ``call_on_close`` only reaches the click
+        context of the calling thread, and none in a worker thread)."""
+        self._on_close.append(callback)
+
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
+        """End the invocation: the :meth:`call_on_close` callbacks, last registered first
+        (every one runs; a failing one is a warning, an interrupt is raised after the
+        others ran), then the shared HTTP client. Closing twice does nothing more."""
+        from contextlib import ExitStack
+
+        callbacks, self._on_close = self._on_close, []
+        try:
+            with ExitStack() as stack:
+                for callback in callbacks:
+                    stack.callback(self._closing, callback)
+        finally:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
+
+    def _closing(self, callback: Callable[[], object]) -> None:
+        try:
+            callback()
+        except Exception as exc:
+            self.warn(f"cleaning up failed ({type(exc).__name__}: {exc})")
 
 
 #: characters that JSON leaves raw but some line readers (Python's str.splitlines, JavaScript

@@ -6,7 +6,7 @@ in ``ctx.stash`` (one :class:`~genmedia.context.AppContext` per invocation), nev
 in-process invocations (tests, embedders) do not share it.
 
 Off the critical path: an invocation writes through one kept-open connection
-(:meth:`Journal.keep_open`), closed when the invocation ends (click's root context), so a
+(:meth:`Journal.keep_open`), closed when the invocation ends (``ctx.call_on_close``), so a
 run pays one fdatasync for its submit row (synced before the wait starts: the journal's
 promise) and the WAL checkpoint when the connection closes, nothing per status change.
 The host's COMPLETED is not written when it arrives — that would sit between the job's
@@ -18,6 +18,7 @@ invocation.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -62,6 +63,7 @@ class State:
 
 
 STATE: StashKey[State] = StashKey()
+_OPENING = threading.Lock()
 
 
 def state(ctx: AppContext) -> State:
@@ -112,32 +114,30 @@ def warning_for(exc: JournalError) -> str:
 
 def _journal(ctx: AppContext) -> Journal:
     """This invocation's journal: one connection for all its writes, closed (pending
-    changes written first) when the invocation ends."""
+    changes written first) when the invocation ends (``ctx.call_on_close``: also when the
+    first write comes from a worker thread, as in ``batch``)."""
     st = state(ctx)
-    if st.journal is None:
-        import weakref
-
-        import click
-
-        st.journal = journal_for(ctx).keep_open()
-        click_ctx = click.get_current_context(silent=True)
-        if click_ctx is not None:
-            click_ctx.find_root().call_on_close(lambda: finish(ctx))
-        else:  # embedders without click: when the context goes away, or at exit
-            weakref.finalize(ctx, st.journal.close)
-    return st.journal
+    with _OPENING:  # two batch workers' first writes: one journal
+        if st.journal is None:
+            st.journal = journal_for(ctx).keep_open()
+            ctx.call_on_close(lambda: finish(ctx))
+        return st.journal
 
 
 def finish(ctx: AppContext) -> None:
-    """The invocation is over: write what is pending and close the connection."""
+    """The invocation is over: write what is pending and close the connection (closed
+    even when the write fails or is interrupted)."""
     st = state(ctx)
-    if st.journal is None:
+    journal = st.journal
+    if journal is None:
         return
-    if st.pending and recording(ctx):
-        _write(ctx, lambda j: _flush(j, ctx, list(st.pending)))
-    st.pending.clear()
-    st.journal.close()
-    st.journal = None
+    try:
+        if st.pending and recording(ctx):
+            _write(ctx, lambda j: _flush(j, ctx, list(st.pending)))
+    finally:
+        st.pending.clear()
+        st.journal = None
+        journal.close()
 
 
 def _flush(j: Journal, ctx: AppContext, request_ids: list[str]) -> bool:

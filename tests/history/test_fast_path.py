@@ -8,6 +8,7 @@ run sends is observed with sqlite3's own trace callback on the connection genmed
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -38,6 +39,28 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     monkeypatch.setattr(connections_module, "open_writer", spy)
     return connections
+
+
+@pytest.fixture
+def writers(monkeypatch: pytest.MonkeyPatch) -> list[sqlite3.Connection]:
+    """Every writing connection the journal opens (to check that it was closed)."""
+    connections: list[sqlite3.Connection] = []
+    real = connections_module.open_writer
+
+    def spy(path: Path, busy_timeout: float) -> sqlite3.Connection:
+        connections.append(real(path, busy_timeout))
+        return connections[-1]
+
+    monkeypatch.setattr(connections_module, "open_writer", spy)
+    return connections
+
+
+def is_open(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("SELECT 1")
+    except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
+        return False
+    return True
 
 
 def test_a_run_writes_through_one_connection(cli, fake, rows, opened, db_path) -> None:
@@ -106,6 +129,69 @@ def test_a_pending_completed_is_written_when_the_invocation_ends(
     assert rows()[0]["host_status"] is None  # held back
     recorder.finish(ctx)
     assert rows()[0]["host_status"] == "COMPLETED"
+
+
+def test_an_interrupted_run_closes_its_connection_and_the_job_resumes_by_prefix(
+    cli, fake, rows, writers
+) -> None:
+    def interrupt(i: int, handle: Any) -> None:
+        if i == 1:
+            raise KeyboardInterrupt
+
+    fake.provider.on_watch = interrupt
+    assert cli(*RUN, "--prompt", "x").exit_code == errors.EXIT_INTERRUPTED
+    assert writers and not any(map(is_open, writers))  # closed on Ctrl-C, not by the GC
+    fake.provider.on_watch = None
+    rid = fake.provider.submitted[0].request_id
+    done = cli("status", rid[:8], "--wait")  # in the same process, right after
+    assert done.exit_code == 0 and done.stderr == "", done
+    assert json.loads(done.stdout)["request_id"] == rid  # one JSON document
+    assert not any(map(is_open, writers))
+    assert rows()[0]["status"] == "completed"
+
+
+def test_a_batch_closes_the_journal_its_worker_threads_opened(
+    cli, fal_sandbox_env, tmp_path, writers, db_path
+) -> None:
+    """The first write comes from a worker thread, where no click context exists: the
+    connection used to stay open until the garbage collector found it."""
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(
+        "".join(
+            json.dumps({"endpoint_id": "fal-ai/flux/schnell", "input": {"prompt": f"cat {i}"}})
+            + "\n"
+            for i in range(3)
+        )
+    )
+    result = cli("batch", str(jobs), "--concurrency", "2")
+    assert result.exit_code == 0, result
+    assert len(writers) == 1 and not is_open(writers[0])
+    assert not Path(f"{db_path}-wal").exists()  # checkpointed when it closed
+    statuses = [j["status"] for j in cli("history", "list", "--json").json["jobs"]]
+    assert statuses == ["completed"] * 3
+
+
+def test_the_connection_is_closed_when_the_last_write_raises(
+    cli, fake, writers, monkeypatch
+) -> None:
+    """``--debug`` lets an unexpected error of the final write through: still closed."""
+    from genmedia.context import AppContext
+    from genmedia.types import JobStatus
+    from genmedia_history import recorder
+
+    assert cli(*RUN, "--prompt", "a cat", "--async").exit_code == 0
+    handle = fake.provider.submitted[0]
+    ctx = AppContext(debug=True)
+    recorder.job_progress(handle, JobStatus(status="IN_QUEUE", request_id=handle.request_id), ctx)
+    recorder.job_progress(handle, JobStatus(status="COMPLETED", request_id=handle.request_id), ctx)
+
+    def broken(*args: Any) -> bool:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(recorder, "_flush", broken)
+    ctx.close()  # the invocation ends: the pending COMPLETED is written, and fails
+    assert not any(map(is_open, writers))
+    assert any("disk on fire" in w for w in ctx.warnings)  # the boundary never throws
 
 
 # -- the kept-open journal itself ---------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,7 +134,7 @@ def _prepared(
     """``conn`` set up and its schema checked (migrated when ``write``); closed on failure."""
     try:
         _setup(conn, busy_timeout)
-        _migrate(conn, path, write=write)
+        _migrate(conn, path, busy_timeout, write=write)
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.Error):
@@ -207,7 +208,7 @@ def _error(exc: BaseException, path: Path) -> JournalError:
     return JournalError(f"{exc}", reason, path)
 
 
-def _migrate(conn: sqlite3.Connection, path: Path, *, write: bool) -> None:
+def _migrate(conn: sqlite3.Connection, path: Path, busy_timeout: float, *, write: bool) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         if write:
@@ -224,8 +225,7 @@ def _migrate(conn: sqlite3.Connection, path: Path, *, write: bool) -> None:
         if version == 0:
             raise JournalError("the journal is empty", "empty", path)
         return
-    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
+    use_wal(conn, busy_timeout)
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -237,6 +237,28 @@ def _migrate(conn: sqlite3.Connection, path: Path, *, write: bool) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def use_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Put a new journal in WAL mode, retrying for up to ``busy_timeout`` seconds.
+
+    The switch needs an exclusive lock. When several processes create the journal at
+    once, two of them may each hold a shared lock and want the exclusive one: SQLite then
+    answers one ``database is locked`` at once, without calling its busy handler (waiting
+    would deadlock), however long the busy timeout. That one lets go of its lock, waits a
+    little and looks again (the other may have switched the mode already)."""
+    deadline = time.monotonic() + busy_timeout
+    delay = 0.002
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if _classify(exc) != "locked" or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 def _statements(script: str) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from genmedia_history.database import use_wal
 from genmedia_history.journal import (
     SCHEMA_VERSION,
     FileRecord,
@@ -236,6 +237,40 @@ def test_locked_database_times_out_as_locked(journal: Journal) -> None:
         holder.close()
 
 
+class LockedSwitch:
+    """A connection whose switch to WAL is refused ``locked`` times with SQLite's "database
+    is locked" returned at once (two processes creating the journal: the one SQLite
+    refuses without calling its busy handler, since waiting would deadlock)."""
+
+    def __init__(self, locked: int, error: str = "database is locked") -> None:
+        self.locked = locked
+        self.error = error
+        self.switches = 0
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        if sql == "PRAGMA journal_mode = WAL":
+            self.switches += 1
+            if self.switches <= self.locked:
+                raise sqlite3.OperationalError(self.error)
+            sql = "SELECT 'wal'"
+        elif sql == "PRAGMA journal_mode":
+            sql = "SELECT 'delete'"
+        return sqlite3.connect(":memory:").execute(sql)
+
+
+def test_switching_a_new_journal_to_wal_retries_an_immediate_locked() -> None:
+    conn = LockedSwitch(locked=3)
+    use_wal(conn, busy_timeout=30)  # type: ignore[arg-type]
+    assert conn.switches == 4
+    always = LockedSwitch(locked=10**6)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        use_wal(always, busy_timeout=0.05)  # type: ignore[arg-type]
+    broken = LockedSwitch(locked=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="I/O"):
+        use_wal(broken, busy_timeout=30)  # type: ignore[arg-type]
+    assert broken.switches == 1  # only "locked" is retried
+
+
 def _writer(path: str, worker: int, count: int, keep: bool) -> None:
     journal = Journal(Path(path), busy_timeout=30)
     if keep:  # one connection for all the writes, as a run has
@@ -260,7 +295,8 @@ def _writer(path: str, worker: int, count: int, keep: bool) -> None:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("keep", [False, True], ids=["per-operation", "kept-open"])
 def test_many_processes_write_at_once(journal: Journal, keep: bool) -> None:
-    """Six processes race to create the database and each records 15 jobs."""
+    """Six processes race to create the database and each records 15 jobs (about one
+    race in 30 hit the immediate "locked" of the switch to WAL: see use_wal)."""
     ctx = multiprocessing.get_context("fork")
     procs = [ctx.Process(target=_writer, args=(str(journal.path), w, 15, keep)) for w in range(6)]
     for p in procs:

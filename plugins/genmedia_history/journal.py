@@ -49,7 +49,6 @@ from genmedia_history.records import (
     JobRecord,
     Query,
     dumps_stored,
-    like_escape,
     list_sql,
     prompt_text,
     strip_media,

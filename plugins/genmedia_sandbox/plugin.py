@@ -8,9 +8,11 @@
   running ``sandbox serve``: ``eval "$(genmedia sandbox env)"``.
 - ``genmedia sandbox status`` / ``genmedia sandbox reset``: where the store lives and what it
   holds / forget everything in it.
-- ``genmedia --sandbox …`` / ``GENMEDIA_SANDBOX=1``: ``genmedia_configure`` starts one
-  in-process emulator on the persistent store (a daemon thread, stopped in order at exit),
-  points every fal host role at it and uses the documented sandbox key (never a real key).
+- ``genmedia --sandbox …`` / ``GENMEDIA_SANDBOX=1``: ``genmedia_configure`` binds one
+  in-process emulator's socket, points every fal host role at it and uses the documented
+  sandbox key (never a real key). The emulator (a daemon thread on the persistent store,
+  stopped in order at exit) starts at the command's first connection to it, so commands
+  that never reach fal never load it (``listener.LazySandbox``).
 
 This module imports neither starlette nor uvicorn: they load only when a server starts.
 """
@@ -38,49 +40,89 @@ SANDBOX_KEY = "sandbox-key:offline-rehearsal"
 SERVE_FILE = "serve.json"
 _lock = threading.Lock()
 _in_process: Any = None
+_stop_registered = False
+_thread_stop_registered = False
 
 
 def store_home() -> Path:
-    from .store import default_home
-
-    return default_home()
-
-
-def in_process_server() -> Any:
-    """The process-wide sandbox started for ``--sandbox`` (started on first call).
-
-    It keeps its state in the persistent store (``GENMEDIA_SANDBOX_HOME``); when that
-    variable changes (tests do), the next call starts a server on the new store.
-    """
+    """``$GENMEDIA_SANDBOX_HOME``, else ``sandbox/`` in genmedia's data directory."""
     from pathlib import Path
 
+    env = os.environ.get("GENMEDIA_SANDBOX_HOME")
+    if env:
+        return Path(env).expanduser()
+    from genmedia.config import default_dirs
+
+    return default_dirs()[1] / "sandbox"
+
+
+def in_process_sandbox() -> Any:
+    """The process-wide emulator of ``--sandbox``: listening, started on first connection.
+
+    A :class:`~genmedia_sandbox.listener.LazySandbox` (or a server a test put in its
+    place): its socket is bound at once, so its ``urls`` are known, but uvicorn, the
+    store and the catalogue load only when a client first connects. It keeps its state
+    in the persistent store (``GENMEDIA_SANDBOX_HOME``); when that variable changes
+    (tests do), the next call replaces it with one on the new store.
+    """
     global _in_process
     with _lock:
         home = store_home()
-        if _in_process is not None and (
-            not _in_process.running or Path(_in_process.store.root) != home
-        ):
-            _in_process.stop()
-            _in_process = None
-        if _in_process is None:
-            from .server import start_sandbox
-            from .store import Store
+        current = _in_process
+        if current is not None and (not current.running or _home_of(current) != home):
+            current.stop()
+            _in_process = current = None
+        if current is None:
+            from .listener import LazySandbox, listen
 
-            store = Store(home)
-            faults = os.environ.get("GENMEDIA_SANDBOX_FAULTS") or None
-            port_file = home / "port"
-            preferred = _read_port(port_file)
-            opts: dict[str, Any] = {
-                "faults": faults, "store": store, "validate_platform": validates_platform()
-            }  # fmt: skip
+            preferred = _read_port(home / "port")
             try:
-                _in_process = start_sandbox(preferred or 0, **opts)
+                sock = listen("127.0.0.1", preferred or 0)
             except OSError:  # the store's usual port is busy (another process holds it)
-                _in_process = start_sandbox(0, **opts)
-            if preferred is None:
-                port_file.write_text(str(_in_process.port))
+                sock = listen("127.0.0.1", 0)
+            _in_process = current = LazySandbox(sock, home, _starter(home, preferred is None))
             _register_stop()
-        return _in_process
+        return current
+
+
+def in_process_server() -> Any:
+    """The started :class:`~genmedia_sandbox.server.SandboxServer` of ``--sandbox``
+    (starting it now if no client connected yet)."""
+    current = in_process_sandbox()
+    ensure = getattr(current, "ensure_started", None)
+    return ensure() if ensure is not None else current
+
+
+def _home_of(server: Any) -> Path:
+    from pathlib import Path
+
+    home = getattr(server, "home", None)
+    return Path(home if home is not None else server.store.root)
+
+
+def _starter(home: Path, write_port: bool) -> Any:
+    """What starts the in-process emulator on its socket: runs at the first connection."""
+    faults = os.environ.get("GENMEDIA_SANDBOX_FAULTS") or None
+    validate = validates_platform()
+
+    def start(sock: Any) -> Any:
+        from .server import start_sandbox
+        from .store import Store
+
+        _register_thread_stop()
+        store = Store(home)
+        try:
+            server = start_sandbox(
+                sock=sock, faults=faults, store=store, validate_platform=validate
+            )
+        except BaseException:
+            store.close()
+            raise
+        if write_port:
+            (home / "port").write_text(str(server.port))
+        return server
+
+    return start
 
 
 def validates_platform() -> bool:
@@ -100,16 +142,29 @@ def validates_platform() -> bool:
 
 
 def _register_stop() -> None:
-    """Stop the in-process emulator before the interpreter's executors shut down.
+    """Stop the in-process emulator at exit (once per process; cheap: ``atexit`` only)."""
+    global _stop_registered
+    if not _stop_registered:
+        import atexit
+
+        atexit.register(_stop_in_process)
+        _stop_registered = True
+
+
+def _register_thread_stop() -> None:
+    """Stop a *started* emulator before the interpreter's executors shut down.
 
     Python shuts ``concurrent.futures`` down (no new ``asyncio.to_thread`` work) from
     ``threading``'s exit callbacks, which run *before* ``atexit`` handlers; an emulator
     stopped only at ``atexit`` could still be running a job that then failed with
     "cannot schedule new futures after interpreter shutdown". ``threading`` runs its
     callbacks last-registered first, so ours (registered after concurrent.futures is
-    imported) runs before the executors' shutdown. ``atexit`` stays as the fallback.
+    imported) runs before the executors' shutdown. Registered when the server starts:
+    an emulator that never started has no executor work, and needs only ``atexit``.
     """
-    import atexit
+    global _thread_stop_registered
+    if _thread_stop_registered:
+        return
     import concurrent.futures.thread  # noqa: F401 (its exit callback must be registered first)
 
     register = getattr(threading, "_register_atexit", None)
@@ -118,7 +173,7 @@ def _register_stop() -> None:
             register(_stop_in_process)
         except RuntimeError:  # already shutting down
             pass
-    atexit.register(_stop_in_process)
+    _thread_stop_registered = True
 
 
 def _read_port(path: Path) -> int | None:
@@ -172,13 +227,23 @@ def wanted(config: Settings) -> bool:
 
 @hookimpl(tryfirst=True)
 def genmedia_configure(config: Settings) -> None:
-    """Start the emulator, point fal's hosts and key at it, mark the output."""
+    """Bind the emulator's socket, point fal's hosts and key at it, mark the output.
+
+    The server itself starts when the command first connects (``listener.LazySandbox``):
+    a command that never talks to fal does not import it.
+    """
     if not wanted(config):
         return
     from genmedia import errors
 
     try:
-        server = in_process_server()
+        _check_installed()
+        faults = os.environ.get("GENMEDIA_SANDBOX_FAULTS")
+        if faults:  # a bad spec is a config error now, not a failed first request
+            from .faults import parse_spec
+
+            parse_spec(faults)
+        server = in_process_sandbox()
     except ImportError as exc:  # the "sandbox" extra (starlette, uvicorn) is missing
         raise errors.ConfigError(
             "--sandbox needs the fal emulator, which is not installed",
@@ -200,6 +265,15 @@ def genmedia_configure(config: Settings) -> None:
     if BANNER not in config.banners:
         config.banners.append(BANNER)
     config.invocation = "genmedia --sandbox"
+
+
+def _check_installed() -> None:
+    """ImportError when the server's libraries are missing (found, not imported)."""
+    from importlib.util import find_spec
+
+    for name in ("uvicorn", "starlette"):
+        if find_spec(name) is None:
+            raise ImportError(f"No module named {name!r}")
 
 
 def export_lines(env: dict[str, str]) -> str:

@@ -12,16 +12,7 @@ from typing import Any
 
 import attrs
 
-#: Host roles served on the one port, with their path prefixes.
-ROLE_PREFIXES: dict[str, str] = {
-    "queue": "/queue",
-    "run": "/run",
-    "rest": "/rest",
-    "api": "/api/v1",
-    "cdn": "/cdn",
-    "docs": "/docs/mcp",
-    "control": "/_sandbox",
-}
+from .listener import ROLE_PREFIXES as ROLE_PREFIXES  # host roles and their path prefixes
 
 #: The environment variable each role's base URL is published under.
 ROLE_ENV: dict[str, str] = {

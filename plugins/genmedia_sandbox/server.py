@@ -1,7 +1,8 @@
 """Start/stop the emulator: uvicorn in a daemon thread, and the :class:`SandboxServer` handle.
 
 ``start_sandbox()`` binds 127.0.0.1 on an ephemeral port itself (so the real port
-is known before serving), runs ``uvicorn.Server`` in a daemon thread (uvicorn
+is known before serving), or serves a socket it is given already listening (the lazy
+``--sandbox`` emulator of :mod:`.listener`), runs ``uvicorn.Server`` in a daemon thread (uvicorn
 only installs signal handlers on the main thread, so none are installed here),
 and returns once the server accepts connections. Accepted sockets get
 TCP_NODELAY (asyncio sets it too; we set it explicitly in our protocol class)
@@ -17,6 +18,7 @@ import time
 import weakref
 from typing import Any
 
+from .listener import listen
 from .records import ROLE_ENV, Fault, Job, RequestLogEntry, Timing
 
 #: Every server started in this process that is still running (for the pytest plugin).
@@ -254,6 +256,7 @@ def start_sandbox(
     token_ttl: float | None = None,
     log_level: str = "critical",
     timeout: float = 10.0,
+    sock: socket.socket | None = None,
 ) -> SandboxServer:
     """Start an emulator in a background thread and return its handle once it accepts.
 
@@ -263,7 +266,9 @@ def start_sandbox(
     ``store`` is a :class:`~genmedia_sandbox.store.Store` (default: a private temporary
     one, deleted at stop); ``result_ttl`` is how long results stay fetchable (default
     ``$GENMEDIA_SANDBOX_RESULT_TTL`` or 3600 s), ``token_ttl`` how long CDN upload tokens
-    stay valid (``$GENMEDIA_SANDBOX_TOKEN_TTL`` or 3600 s).
+    stay valid (``$GENMEDIA_SANDBOX_TOKEN_TTL`` or 3600 s). ``sock``: serve this bound,
+    listening socket (``port`` and ``host`` are then ignored); connections already waiting
+    in its backlog are accepted by the server.
     """
     import uvicorn
 
@@ -282,15 +287,9 @@ def start_sandbox(
 
         for fault in parse_spec(faults):
             sandbox.faults.add(fault)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    real_port = sock.getsockname()[1]
+    if sock is None:
+        sock = listen(host, port)
+    host, real_port = sock.getsockname()[:2]
     config = uvicorn.Config(
         sandbox,
         host=host,

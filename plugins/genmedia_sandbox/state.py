@@ -13,6 +13,7 @@ from typing import Any
 from . import faults as faultmod
 from .assets import AssetsState
 from .catalog import Catalog
+from .listener import role_urls
 from .queue import QueueEngine
 from .records import RequestLogEntry
 from .storage import Storage
@@ -72,15 +73,7 @@ class Sandbox:
 
     @property
     def urls(self) -> dict[str, str]:
-        b = self.base_url
-        return {
-            "queue": b + "/queue",
-            "run": b + "/run",
-            "rest": b + "/rest",
-            "api": b + "/api/v1",
-            "cdn": b + "/cdn",
-            "docs": b + "/docs/mcp",
-        }
+        return role_urls(self.base_url)
 
     def reset_state(self) -> None:
         self.faults.clear()

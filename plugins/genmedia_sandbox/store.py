@@ -51,16 +51,6 @@ CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, created_at REAL NOT NULL)
 """
 
 
-def default_home() -> Path:
-    """``$GENMEDIA_SANDBOX_HOME``, else ``sandbox/`` in genmedia's data directory."""
-    env = os.environ.get("GENMEDIA_SANDBOX_HOME")
-    if env:
-        return Path(env).expanduser()
-    from genmedia.config import default_dirs
-
-    return default_dirs()[1] / "sandbox"
-
-
 class Store:
     """One store directory. Thread-safe; safe to share between processes."""
 

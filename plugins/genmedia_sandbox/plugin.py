@@ -75,6 +75,7 @@ def in_process_sandbox() -> Any:
         if current is None:
             from .listener import LazySandbox, listen
 
+            _usable(home)
             preferred = _read_port(home / "port")
             try:
                 sock = listen("127.0.0.1", preferred or 0)
@@ -100,6 +101,28 @@ def _home_of(server: Any) -> Path:
     return Path(home if home is not None else server.store.root)
 
 
+def _usable(home: Path) -> None:
+    """The store directory exists (0700 when made) and is writable, or OSError: checked at
+    configure, so a bad ``GENMEDIA_SANDBOX_HOME`` is a config error, not a failed start."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise PermissionError(f"the sandbox store {home} is not writable")
+
+
+def _log_start_error(home: Path) -> None:
+    """The traceback of a failed start, appended to ``errors.log`` in the store (the
+    command's own stderr belongs to its output; its request fails on the closed socket)."""
+    import time
+    import traceback
+
+    try:
+        with open(home / "errors.log", "a", encoding="utf-8") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} the emulator failed to start\n")
+            log.write(traceback.format_exc())
+    except OSError:
+        pass
+
+
 def _starter(home: Path, write_port: bool) -> Any:
     """What starts the in-process emulator on its socket: runs at the first connection."""
     faults = os.environ.get("GENMEDIA_SANDBOX_FAULTS") or None
@@ -110,12 +133,17 @@ def _starter(home: Path, write_port: bool) -> Any:
         from .store import Store
 
         _register_thread_stop()
-        store = Store(home)
+        try:
+            store = Store(home)
+        except BaseException:
+            _log_start_error(home)
+            raise
         try:
             server = start_sandbox(
                 sock=sock, faults=faults, store=store, validate_platform=validate
             )
         except BaseException:
+            _log_start_error(home)
             store.close()
             raise
         if write_port:

@@ -3,7 +3,8 @@
 Usage: ``python bench/sandbox_start.py [N]`` (default N = 7).
 
 - cold: a fresh interpreter imports genmedia_sandbox + uvicorn + starlette and starts a
-  server until it accepts connections (what ``genmedia --sandbox`` pays), median of N;
+  server until it accepts connections (what ``genmedia --sandbox`` pays at its first request
+  to the emulator; a command that makes none never starts it), median of N;
 - warm: a second and later start inside one process (what a test session pays per
   ``fresh_fal_sandbox``), median of N;
 - commands (issue 14, item 8): ``genmedia --sandbox run ENDPOINT --prompt … --json`` and

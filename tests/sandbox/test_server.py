@@ -144,6 +144,7 @@ def test_configure_hook_starts_in_process_sandbox(monkeypatch):
     plugin.genmedia_configure(settings)
     try:
         server = plugin._in_process
+        assert server.server is None  # bound and listening; started at the first connection
         assert settings.host("queue", default="https://queue.fal.run") == server.urls["queue"]
         assert settings.host("docs", default="https://docs.fal.ai/mcp") == server.urls["docs"]
         override = settings.credential("fal")

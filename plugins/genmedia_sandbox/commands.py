@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .plugin import SANDBOX_KEY, store_home
+from .home import SANDBOX_KEY, store_home
 
 if TYPE_CHECKING:
     from pathlib import Path

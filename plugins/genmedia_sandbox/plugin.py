@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from genmedia import hookimpl
 
+from .home import SANDBOX_KEY, store_home
+
 # json, pathlib and atexit load where they are used: this module is imported by every
 # command, ``genmedia --help`` included, and pathlib alone is a sizeable part of that.
 if TYPE_CHECKING:
@@ -29,24 +31,10 @@ if TYPE_CHECKING:
     from genmedia.config import Settings
 
 ROLES = ("queue", "run", "rest", "api", "cdn", "docs")
-#: The documented sandbox key (kept in sync with ``genmedia_sandbox.responses.SANDBOX_KEY``).
-SANDBOX_KEY = "sandbox-key:offline-rehearsal"
 _lock = threading.Lock()
 _in_process: Any = None
 _stop_registered = False
 _thread_stop_registered = False
-
-
-def store_home() -> Path:
-    """``$GENMEDIA_SANDBOX_HOME``, else ``sandbox/`` in genmedia's data directory."""
-    from pathlib import Path
-
-    env = os.environ.get("GENMEDIA_SANDBOX_HOME")
-    if env:
-        return Path(env).expanduser()
-    from genmedia.config import default_dirs
-
-    return default_dirs()[1] / "sandbox"
 
 
 def in_process_sandbox() -> Any:

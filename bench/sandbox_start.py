@@ -10,7 +10,10 @@ Usage: ``python bench/sandbox_start.py [N]`` (default N = 7).
 - commands (issue 14, item 8): ``genmedia --sandbox run ENDPOINT --prompt … --json`` and
   ``genmedia --sandbox run ENDPOINT --help`` as fresh processes, interleaved with the same
   commands against an emulator served by this script with ``genmedia sandbox serve``'s
-  defaults, so both wait for the same model run (goal: within 1.5x).
+  defaults, so both wait for the same model run (goal: within 1.5x);
+- ``genmedia --sandbox history --json``, which never talks to the emulator, against plain
+  ``genmedia history --json``: the emulator starts at the first connection, so this
+  command should not pay for it (goal: within 1.5x).
 
 Each figure is printed beside its goal (``bench/goals.py``).
 """
@@ -83,6 +86,8 @@ def commands(n: int) -> dict[str, list[float]]:
         "served: run --json": ([*genmedia, *run], served),
         "--sandbox run ENDPOINT --help": ([*genmedia, "--sandbox", "run", ENDPOINT, "--help"], base),
         "served: run ENDPOINT --help": ([*genmedia, "run", ENDPOINT, "--help"], served),
+        "--sandbox history --json": ([*genmedia, "--sandbox", "history", "--json"], base),
+        "history --json": ([*genmedia, "history", "--json"], base),
     }  # fmt: skip
     times: dict[str, list[float]] = {name: [] for name in cases}
     try:
@@ -115,6 +120,8 @@ def main() -> None:
                 med["--sandbox run --json"] / med["served: run --json"], 1.5)  # fmt: skip
     goals.check("--sandbox run ENDPOINT --help / served",
                 med["--sandbox run ENDPOINT --help"] / med["served: run ENDPOINT --help"], 1.5)  # fmt: skip
+    goals.check("--sandbox history --json / without --sandbox",
+                med["--sandbox history --json"] / med["history --json"], 1.5)  # fmt: skip
     goals.report()
 
 

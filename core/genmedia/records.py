@@ -55,7 +55,9 @@ class RunRecord:
     unfinished one); times are Unix seconds; ``result`` is the model's output JSON when
     the run completed; ``marks`` are the output marks the run was made under (an
     emulator plugin's ``{"sandbox": true}``, see ``Settings.marks``), in JSON beside the
-    other keys.
+    other keys; ``invocation`` the command words it was made under
+    (``Settings.invocation``, e.g. ``genmedia --sandbox``; None when the store does not
+    know them): a command that reproduces or reaches the run starts with them.
     """
 
     provider: str
@@ -71,6 +73,7 @@ class RunRecord:
     files: list[RunFile] = attrs.field(factory=list)
     marks: dict[str, Any] = attrs.field(factory=dict, metadata={"flatten": True})
     batch: str | None = None
+    invocation: str | None = None
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|week|weeks)\s*$")

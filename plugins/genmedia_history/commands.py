@@ -59,15 +59,26 @@ def iso(ts: float | None) -> str | None:
 
 
 def resume_command(job: JobRecord) -> str:
-    invocation = "genmedia --sandbox" if job.sandbox else "genmedia"
-    return f"{invocation} status {job.request_id} --wait"
+    """How to finish ``job``: the command words it was made under (``Settings.invocation``
+    as recorded, e.g. with the global option of the plugin that marked it)."""
+    return f"{job.invocation or 'genmedia'} status {job.request_id} --wait"
 
 
 def job_doc(job: JobRecord, *, full: bool) -> dict[str, Any]:
-    """The JSON view of a job: the record with ISO times, plus how to finish it."""
+    """The JSON view of a job: the record with ISO times, plus how to finish it. Its
+    ``marks`` are also keys of the job (as in every document made under them, e.g.
+    ``"sandbox": true``); in full, so are the keys of its handle's ``extra``."""
     from genmedia.serialization import unstructure
 
     doc: dict[str, Any] = unstructure(job)
+    extra = doc.pop("extra", None) or {}
+    if not job.marks:
+        doc.pop("marks", None)
+    for key, value in job.marks.items():
+        doc.setdefault(key, value)
+    if full:
+        for key, value in extra.items():
+            doc.setdefault(key, value)
     for key in ("submitted_at", "started_at", "completed_at", "updated_at"):
         if key in doc:
             doc[key] = iso(doc[key])
@@ -80,9 +91,7 @@ def job_doc(job: JobRecord, *, full: bool) -> dict[str, Any]:
             "input",
             "uploads",
             "result",
-            "status_url",
-            "response_url",
-            "cancel_url",
+            "invocation",
             "updated_at",
             "download_failures",
         ):
@@ -104,7 +113,7 @@ KEY_ORDER = (
     "error",
     "error_type",
     "resume",
-    "sandbox",
+    "marks",
     "batch",
     "submitted_at",
     "started_at",
@@ -131,10 +140,11 @@ def _render_list(doc: Any, console: Any) -> None:
         status = job["status"]
         style = {"completed": "green", "failed": "red", "cancelled": "dim"}.get(status, "yellow")
         prompt = (job.get("prompt") or "").replace("\n", " ")
+        marked = [str(k) for k, v in (job.get("marks") or {}).items() if v]
         table.add_row(
             str(job["id"]),
             when,
-            Text.assemble((status, style), (" (sandbox)", "dim") if job.get("sandbox") else ""),
+            Text.assemble((status, style), (f" ({', '.join(marked)})", "dim") if marked else ""),
             job["endpoint_id"],
             job["request_id"],
             prompt[:48] + ("…" if len(prompt) > 48 else ""),

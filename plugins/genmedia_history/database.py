@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: jobs and the files saved from their results.
@@ -64,6 +64,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE jobs ADD COLUMN batch TEXT;
     CREATE INDEX jobs_batch ON jobs (batch);
+    """,
+    # 3: the job's handle and the configuration it was made under, whole, whatever the
+    # provider and plugins: ``handle_extra`` (``JobHandle.extra`` as JSON, handed back by
+    # ``genmedia_find_job``), ``marks`` (``Settings.marks`` as JSON) and ``invocation``
+    # (``Settings.invocation``, the words of every hint). Rows recorded before keep NULL
+    # there and are read from the version-1 columns (``status_url``, ``response_url``,
+    # ``cancel_url``, ``sandbox``), which stay for older genmedias that read the journal.
+    """
+    ALTER TABLE jobs ADD COLUMN handle_extra TEXT;
+    ALTER TABLE jobs ADD COLUMN marks TEXT;
+    ALTER TABLE jobs ADD COLUMN invocation TEXT;
     """,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

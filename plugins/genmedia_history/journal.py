@@ -8,9 +8,10 @@ versioned with ``PRAGMA user_version`` and migrated forward by
 read but never written.
 
 It stores what is needed to find a job again and to know what came of it: endpoint,
-provider, the submitted input (with the URLs of uploaded files), the request id and queue
-URLs, times, status, error, the result JSON and the files saved from it (path, URL,
-sha256). It never stores media bytes (``data:`` URIs are replaced by a placeholder) nor
+provider, the submitted input (with the URLs of uploaded files), the request id and the
+rest of the provider's handle (``JobHandle.extra``, e.g. fal's queue URLs), the output
+marks and command words of the invocation that made it, times, status, error, the result
+JSON and the files saved from it (path, URL, sha256). It never stores media bytes (``data:`` URIs are replaced by a placeholder) nor
 the API key.
 
 States (``jobs.status``), see docs/history.md:
@@ -49,6 +50,7 @@ from genmedia_history.records import (
     JobRecord,
     Query,
     dumps_stored,
+    from_row,
     list_sql,
     prompt_text,
     strip_media,
@@ -119,36 +121,37 @@ class Journal:
         status: str = "pending",
         input: Mapping[str, Any] | None = None,
         uploads: Sequence[Mapping[str, Any]] | None = None,
-        status_url: str | None = None,
-        response_url: str | None = None,
-        cancel_url: str | None = None,
+        extra: Mapping[str, str] | None = None,
         submitted_at: float | None = None,
-        sandbox: bool = False,
+        marks: Mapping[str, Any] | None = None,
+        invocation: str | None = None,
         batch: str | None = None,
         durable: bool = True,
     ) -> int:
         """Insert the job, or fill in what an existing row lacks; returns the row id.
 
-        An existing row keeps its input, times, status and batch (``status REQUEST_ID
-        --wait`` calls this again when it reattaches, with no input). ``durable``: synced
-        to disk before this returns, so a job that exists at the host is never forgotten.
+        ``extra`` is the handle's ``JobHandle.extra`` (kept whole, whatever its keys);
+        ``marks`` and ``invocation`` the configuration the job is made under
+        (``Settings.marks``, ``Settings.invocation``).
+
+        An existing row keeps its input, times, status, batch, marks and invocation
+        (``status REQUEST_ID --wait`` calls this again when it reattaches, with no input);
+        a new non-empty ``extra`` replaces the stored one. ``durable``: synced to disk
+        before this returns, so a job that exists at the host is never forgotten.
         """
         now = time.time()
         with self.batch(durable=durable) as conn:
             conn.execute(
                 """
                 INSERT INTO jobs (provider, endpoint_id, request_id, status, prompt, input,
-                    uploads, status_url, response_url, cancel_url, submitted_at, updated_at,
-                    sandbox, batch)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    uploads, handle_extra, submitted_at, updated_at, marks, invocation, batch)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (provider, request_id) DO UPDATE SET
                     prompt = COALESCE(jobs.prompt, excluded.prompt),
                     batch = COALESCE(jobs.batch, excluded.batch),
                     input = COALESCE(jobs.input, excluded.input),
                     uploads = COALESCE(jobs.uploads, excluded.uploads),
-                    status_url = COALESCE(excluded.status_url, jobs.status_url),
-                    response_url = COALESCE(excluded.response_url, jobs.response_url),
-                    cancel_url = COALESCE(excluded.cancel_url, jobs.cancel_url),
+                    handle_extra = COALESCE(excluded.handle_extra, jobs.handle_extra),
                     updated_at = excluded.updated_at
                 """,
                 (
@@ -159,12 +162,11 @@ class Journal:
                     prompt_text(input),
                     dumps_stored(dict(input)) if input else None,
                     dumps_stored([dict(u) for u in uploads]) if uploads else None,
-                    status_url,
-                    response_url,
-                    cancel_url,
+                    json.dumps(dict(extra), ensure_ascii=False) if extra else None,
                     submitted_at or now,
                     now,
-                    int(sandbox),
+                    json.dumps(dict(marks or {}), ensure_ascii=False, default=str),
+                    invocation or "genmedia",
                     batch,
                 ),
             )
@@ -347,7 +349,7 @@ class Journal:
                     data[column] = json.loads(data[column])
                 except ValueError:
                     data[column] = None
-        data["sandbox"] = bool(data.get("sandbox"))
+        data = from_row(data)
         data["files"] = [
             {k: v for k, v in dict(f).items() if k not in ("id", "job_id")}
             for f in conn.execute(

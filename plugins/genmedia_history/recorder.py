@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
     from genmedia.types import JobHandle, JobStatus, RunRequest, RunResult
     from genmedia_history.journal import Journal, JournalError
+    from genmedia_history.records import JobRecord
 
 T = TypeVar("T")
 
@@ -191,16 +192,13 @@ def _record_handle(
     *,
     request: RunRequest | None = None,
     input: Mapping[str, Any] | None = None,
-    sandbox: bool | None = None,
 ) -> int | None:
     from genmedia.serialization import unstructure
 
     if request is not None:
         input = request.input
     uploads = [unstructure(u) for u in request.uploads] if request is not None else None
-    return _write(
-        ctx, lambda j: _record(j, ctx, handle, input=input, uploads=uploads, sandbox=sandbox)
-    )
+    return _write(ctx, lambda j: _record(j, ctx, handle, input=input, uploads=uploads))
 
 
 def _record(
@@ -210,20 +208,19 @@ def _record(
     *,
     input: Mapping[str, Any] | None = None,
     uploads: list[Any] | None = None,
-    sandbox: bool | None = None,
 ) -> int:
-    """Insert the job's row from its handle."""
+    """Insert the job's row from its handle: ``extra`` whole, with this invocation's marks
+    and command words (what a later lookup compares and its hints start with)."""
     return j.record_job(
         provider=handle.provider,
         endpoint_id=handle.endpoint_id,
         request_id=handle.request_id,
         input=input or None,
         uploads=uploads or None,
-        status_url=handle.extra.get("status_url"),
-        response_url=handle.extra.get("response_url"),
-        cancel_url=handle.extra.get("cancel_url"),
+        extra=handle.extra,
         submitted_at=handle.submitted_at,
-        sandbox=bool(ctx.marks.get("sandbox")) if sandbox is None else sandbox,
+        marks=ctx.marks,
+        invocation=ctx.invocation,
         batch=state(ctx).batches.get(handle.request_id),
     )
 
@@ -341,11 +338,10 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
             endpoint_id=result.endpoint_id,
             request_id=result.request_id,
             input=result.input or None,
-            status_url=handle.extra.get("status_url") if handle else None,
-            response_url=handle.extra.get("response_url") if handle else None,
-            cancel_url=handle.extra.get("cancel_url") if handle else None,
+            extra=handle.extra if handle else None,
             submitted_at=handle.submitted_at if handle else None,
-            sandbox=bool(ctx.marks.get("sandbox")),
+            marks=ctx.marks,
+            invocation=ctx.invocation,
             batch=state(ctx).batches.get(result.request_id),
         )
         return j.complete(
@@ -376,23 +372,28 @@ def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
         return None
     if job is None:
         return None
-    if job.sandbox and not ctx.marks.get("sandbox"):
-        ctx.warn(
-            f"job {job.request_id} ran on the fal emulator (sandbox): resume it with"
-            f" genmedia --sandbox status {job.request_id}"
-        )
+    warning = marks_mismatch(job, ctx)
+    if warning:
+        ctx.warn(warning)
     return JobHandle(
         provider=job.provider,
         endpoint_id=job.endpoint_id,
         request_id=job.request_id,
         submitted_at=job.submitted_at,
-        extra={
-            key: value
-            for key, value in (
-                ("status_url", job.status_url),
-                ("response_url", job.response_url),
-                ("cancel_url", job.cancel_url),
-            )
-            if value
-        },
+        extra=dict(job.extra),
+    )
+
+
+def marks_mismatch(job: JobRecord, ctx: AppContext) -> str | None:
+    """A warning when ``job`` was recorded under other output marks than this
+    invocation's (``Settings.marks``: e.g. a plugin's global option that points genmedia
+    at another host), saying how to reach it: the recorded command words."""
+    from genmedia_history.records import same_marks, show_marks
+
+    if same_marks(job.marks, ctx.marks):
+        return None
+    return (
+        f"job {job.request_id} was recorded under marks {show_marks(job.marks)} but this"
+        f" invocation has {show_marks(ctx.marks)}: rerun with the same global options:"
+        f" {job.invocation or 'genmedia'} status {job.request_id}"
     )

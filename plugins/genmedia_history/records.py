@@ -87,16 +87,21 @@ class JobRecord:
     prompt: str | None = None
     input: dict[str, Any] | None = None
     uploads: list[dict[str, Any]] | None = None
-    status_url: str | None = None
-    response_url: str | None = None
-    cancel_url: str | None = None
+    #: ``JobHandle.extra``: what the provider needs besides the ids (its own keys).
+    extra: dict[str, str] = attrs.field(factory=dict)
     started_at: float | None = None
     completed_at: float | None = None
     error: str | None = None
     error_type: str | None = None
     result: dict[str, Any] | None = None
     download_failures: list[dict[str, Any]] | None = None
-    sandbox: bool = False
+    #: the output marks the job was made under (``Settings.marks``), e.g. a plugin's
+    #: ``{"sandbox": true}``; empty for a plain run.
+    marks: dict[str, Any] = attrs.field(factory=dict)
+    #: the command words of the invocation that made it (``Settings.invocation``): hints
+    #: to reach the job again start with them. None for a job recorded before schema 3
+    #: without marks (plain ``genmedia``).
+    invocation: str | None = None
     #: the id of the batch the job belongs to (``genmedia batch``); None for a single run.
     batch: str | None = None
     files: list[FileRecord] = attrs.field(factory=list)
@@ -118,7 +123,46 @@ class Query:
     limit: int | None = 20
 
 
-JSON_COLUMNS = ("input", "uploads", "result", "download_failures")
+JSON_COLUMNS = ("input", "uploads", "result", "download_failures", "handle_extra", "marks")
+
+#: The version-1 columns a row recorded before schema 3 keeps its handle in (the only
+#: provider of the time was fal, whose ``JobHandle.extra`` held these three URLs).
+LEGACY_EXTRA_COLUMNS = ("status_url", "response_url", "cancel_url")
+#: Before schema 3 the one output mark of the time, the sandbox plugin's, was the
+#: ``sandbox`` column: a row with it set was made under these marks and invocation.
+LEGACY_MARKED = ({"sandbox": True}, "genmedia --sandbox")
+
+
+def same_marks(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Whether two sets of output marks are the same, as the journal stores them (JSON)."""
+    return _as_stored(recorded) == _as_stored(current)
+
+
+def show_marks(marks: Mapping[str, Any]) -> str:
+    """Marks as words in a message: their JSON, or ``none``."""
+    return json.dumps(_as_stored(marks), ensure_ascii=False) if marks else "none"
+
+
+def _as_stored(marks: Mapping[str, Any]) -> Any:
+    return json.loads(json.dumps(dict(marks), ensure_ascii=False, default=str))
+
+
+def from_row(data: dict[str, Any]) -> dict[str, Any]:
+    """A row's columns (JSON decoded) → :class:`JobRecord`'s fields: ``extra``, ``marks``
+    and ``invocation`` from their schema-3 columns, else (a row recorded before, or a
+    journal only read, never migrated) from the version-1 columns."""
+    legacy_urls = {k: data.pop(k, None) for k in LEGACY_EXTRA_COLUMNS}
+    legacy_marked = bool(data.pop("sandbox", None))
+    extra = data.pop("handle_extra", None)
+    if not isinstance(extra, dict):
+        extra = {k: str(v) for k, v in legacy_urls.items() if v}
+    data["extra"] = {str(k): str(v) for k, v in extra.items() if v is not None}
+    marks = data.get("marks")
+    if not isinstance(marks, dict):
+        marks, invocation = LEGACY_MARKED if legacy_marked else ({}, None)
+        data["marks"] = dict(marks)
+        data["invocation"] = data.get("invocation") or invocation
+    return data
 
 
 def list_sql(query: Query) -> tuple[str, list[Any]]:

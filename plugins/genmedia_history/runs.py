@@ -64,6 +64,7 @@ def to_record(job: JobRecord) -> RunRecord:
             )
             for f in job.files
         ],
-        marks={"sandbox": True} if job.sandbox else {},
+        marks=dict(job.marks),
+        invocation=job.invocation,
         batch=job.batch,
     )

@@ -29,7 +29,7 @@ def seeded(db_path: Path) -> Journal:
             request_id=rid,
             input={"prompt": prompt, "seed": 1},
             submitted_at=when,
-            status_url=f"https://queue.fal.run/x/requests/{rid}/status",
+            extra={"status_url": f"https://queue.fal.run/x/requests/{rid}/status"},
         )
     journal.complete(
         "fal",

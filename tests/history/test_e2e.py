@@ -76,7 +76,7 @@ def test_row_exists_while_the_emulator_holds_the_job(fal_sandbox_env, run_genmed
     assert job["resume"] == f"genmedia status {rid} --wait"
     (row,) = rows()
     assert json.loads(row["input"])["prompt"] == "a lighthouse at dusk"
-    assert row["status_url"] and rid in row["status_url"]
+    assert rid in json.loads(row["handle_extra"])["status_url"]
     assert row["submitted_at"] <= time.time()
 
 
@@ -194,7 +194,8 @@ def test_sandbox_runs_are_flagged(cli, rows, monkeypatch) -> None:
     result = cli("--sandbox", "run", ENDPOINT, "--prompt", "offline")
     assert result.exit_code == 0, result
     (row,) = rows()
-    assert row["sandbox"] == 1
+    assert json.loads(row["marks"]) == {"sandbox": True}
+    assert row["invocation"] == "genmedia --sandbox"
     assert cli("history", "show", "last").json["sandbox"] is True
 
 

@@ -50,13 +50,13 @@ def test_record_again_fills_gaps_but_keeps_input_and_status(journal: Journal) ->
     first = add(journal, "r1", input={"prompt": "a cat"}, submitted_at=1000.0)
     journal.update_status("fal", "r1", status="interrupted", error="Interrupted")
     # status REQUEST_ID --wait reattaches: no input, a fresh time
-    again = add(journal, "r1", status_url="https://q/status", submitted_at=2000.0)
+    again = add(journal, "r1", extra={"status_url": "https://q/status"}, submitted_at=2000.0)
     job = journal.get("r1")
     assert again == first and job is not None
     assert job.input == {"prompt": "a cat"} and job.prompt == "a cat"
     assert job.status == "interrupted" and job.error == "Interrupted"
     assert job.submitted_at == 1000.0
-    assert job.status_url == "https://q/status"
+    assert job.extra == {"status_url": "https://q/status"}
 
 
 def test_batch_is_recorded_once_and_filters(journal: Journal) -> None:

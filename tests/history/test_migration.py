@@ -69,7 +69,7 @@ def test_the_first_write_upgrades_in_place_and_old_rows_have_no_batch(tmp_path: 
     journal.record_job(
         provider="fal", endpoint_id="fal-ai/flux/dev", request_id="new-1", batch="b-1"
     )
-    assert version(path) == SCHEMA_VERSION == 2
+    assert version(path) == SCHEMA_VERSION == 3  # through 2 and 3 in one go
     rows = {r["request_id"]: r for r in raw(path, "SELECT * FROM jobs")}
     assert rows["old-1"]["batch"] is None and rows["old-2"]["batch"] is None
     assert rows["new-1"]["batch"] == "b-1"
@@ -78,7 +78,7 @@ def test_the_first_write_upgrades_in_place_and_old_rows_have_no_batch(tmp_path: 
     # the old rows are intact
     old = journal.get("old-1")
     assert old is not None and old.status == "completed" and old.input == {"prompt": "a cat"}
-    assert old.sandbox and [f.sha256 for f in old.files] == ["aa"]
+    assert old.marks == {"sandbox": True} and [f.sha256 for f in old.files] == ["aa"]
     assert [j.request_id for j in journal.list(Query(batch="b-1"))] == ["new-1"]
     assert [j.request_id for j in journal.list(Query(limit=None))] == ["new-1", "old-2", "old-1"]
 

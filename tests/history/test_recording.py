@@ -42,11 +42,10 @@ def test_row_is_written_before_any_waiting(cli, fake, rows) -> None:
     assert before["endpoint_id"] == "test/model" and before["provider"] == "fake"
     assert json.loads(before["input"])["prompt"] == "a red cat"
     assert str(json.loads(before["input"])["seed"]) == "7"
-    assert before["status_url"] == handle.extra["status_url"]
-    assert before["response_url"] == handle.extra["response_url"]
-    assert before["cancel_url"] == handle.extra["cancel_url"]
+    assert json.loads(before["handle_extra"]) == handle.extra
     assert before["submitted_at"] == pytest.approx(handle.submitted_at)
-    assert before["sandbox"] == 0 and before["completed_at"] is None
+    assert json.loads(before["marks"]) == {} and before["invocation"] == "genmedia"
+    assert before["completed_at"] is None
 
 
 def test_state_changes_and_result_are_recorded(cli, fake, rows) -> None:

@@ -3,13 +3,17 @@
 A plugin that remembers runs (the built-in ``history`` journal) answers
 ``genmedia_list_runs`` with :class:`RunRecord` objects; a plugin that shows or exports
 runs (the built-in ``gallery``) asks for them with a :class:`RunQuery`, without importing
-the store. :func:`parse_since` is the one reading of ``--since`` values.
+the store. :func:`parse_since` is the one reading of ``--since`` values;
+:func:`same_marks` and :func:`marks_text` compare and name the output marks a run (or a
+batch) was made under, whatever plugins made them (``Settings.marks``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +78,21 @@ class RunRecord:
     marks: dict[str, Any] = attrs.field(factory=dict, metadata={"flatten": True})
     batch: str | None = None
     invocation: str | None = None
+
+
+def same_marks(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Whether two sets of output marks are the same, compared as a whole and as they are
+    stored (JSON): a run made under ``{"sandbox": true}`` is reached under those marks."""
+    return _as_json(recorded) == _as_json(current)
+
+
+def marks_text(marks: Mapping[str, Any]) -> str:
+    """Marks as words in a message: their JSON (``{"sandbox": true}``), or ``none``."""
+    return json.dumps(_as_json(marks), ensure_ascii=False) if marks else "none"
+
+
+def _as_json(marks: Mapping[str, Any]) -> Any:
+    return json.loads(json.dumps(dict(marks), ensure_ascii=False, default=str))
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|week|weeks)\s*$")

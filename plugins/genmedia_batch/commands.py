@@ -196,7 +196,8 @@ def _run(**params: Any) -> None:
                 planned.batch_id,
                 label,
                 unstructure(settings),
-                bool(app.marks.get("sandbox")),
+                app.marks,
+                app.invocation,
                 planned.rows(),
             )
         else:
@@ -286,11 +287,14 @@ def _resume(batch_id: str, **params: Any) -> None:
     store = _open_store(app)
     try:
         found = _resolve(store, batch_id)
-        if found.sandbox != bool(app.marks.get("sandbox")):
+        from genmedia.records import marks_text, same_marks
+
+        if not same_marks(found.marks, app.marks):
             raise errors.UsageError(
-                f"Batch {found.id} ran {'with' if found.sandbox else 'without'} --sandbox",
-                {"batch_id": found.id, "hint": f"genmedia batch resume {found.id}"
-                 + (" --sandbox" if found.sandbox else "")},
+                f"Batch {found.id} was made under marks {marks_text(found.marks)} but this "
+                f"invocation has {marks_text(app.marks)}: resume it with the same global options",
+                {"batch_id": found.id, "marks": found.marks,
+                 "hint": f"{found.invocation} batch resume {found.id}"},
             )  # fmt: skip
         settings = settings_from(params, None, found.options)
         if params.get("max_cost") is not None:
@@ -324,7 +328,7 @@ def _batch_doc(b: Any) -> dict[str, Any]:
     when = datetime.datetime.fromtimestamp(b.created_at, datetime.UTC).isoformat(timespec="seconds")
     return {"batch_id": b.id, "state": b.state, "created_at": when, "source": b.source,
             "total": b.total, "counts": {k: v for k, v in b.counts.items() if v},
-            "sandbox": b.sandbox or None}  # fmt: skip
+            "marks": b.marks or None, **b.marks}  # fmt: skip
 
 
 @click.command("show")

@@ -135,9 +135,8 @@ def summarize(
         status = "completed"
     resume = None
     if unfinished or batch.counts[st.UNKNOWN] or batch.counts[st.FAILED]:
-        flags = " --sandbox" if batch.sandbox else ""
         retry = " --retry-failed" if not unfinished else ""
-        resume = f"{app.invocation} batch resume {batch.id}{retry}{flags}"
+        resume = f"{batch.invocation} batch resume {batch.id}{retry}"
     return Summary(
         batch_id=batch.id,
         status=status,
@@ -150,7 +149,7 @@ def summarize(
         spent_estimate=round(runner.spent, 6) if runner.spent else None,
         failures=failures or None,
         resume=resume if status != "cancelled" else None,
-        sandbox=batch.sandbox or None,
+        marks=dict(batch.marks),
         warnings=list(app.warnings) or None,
     )
 

@@ -66,7 +66,8 @@ class Summary:
     endpoints: dict[str, int] | None = None
     failures: list[Failure] | None = None
     resume: str | None = None
-    sandbox: bool | None = None
+    #: the output marks the batch was made under (``Settings.marks``), keys of the line.
+    marks: dict[str, Any] = attrs.field(factory=dict, metadata={"flatten": True})
     warnings: list[str] | None = None
 
 

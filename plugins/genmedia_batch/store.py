@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS batches (
     state TEXT NOT NULL,
     total INTEGER NOT NULL,
     options TEXT NOT NULL,
-    sandbox INTEGER NOT NULL DEFAULT 0
+    sandbox INTEGER NOT NULL DEFAULT 0,
+    marks TEXT,
+    invocation TEXT
 );
 CREATE TABLE IF NOT EXISTS jobs (
     batch TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
@@ -58,6 +60,14 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(batch, state);
 """
+
+#: Columns added since the first layout, for a ``batches.db`` created before them: the
+#: output marks and command words a batch was made under (``Settings.marks`` as JSON,
+#: ``Settings.invocation``). The first layout's ``sandbox`` column stays: a batch
+#: recorded before has NULL marks, and ``sandbox`` set means the one mark of the time.
+ADDED_COLUMNS = (("batches", "marks", "TEXT"), ("batches", "invocation", "TEXT"))
+#: what ``sandbox = 1`` meant in a row recorded before ``marks`` existed.
+LEGACY_MARKED = ({"sandbox": True}, "genmedia --sandbox")
 
 #: job states; ``done`` ones are never submitted again.
 PENDING, SUBMITTING, SUBMITTED = "pending", "submitting", "submitted"
@@ -97,8 +107,21 @@ class BatchRow:
     state: str
     total: int
     options: dict[str, Any]
-    sandbox: bool
+    #: the output marks the batch was made under (``Settings.marks``): resumed only
+    #: under the same ones.
+    marks: dict[str, Any] = attrs.field(factory=dict)
+    #: the command words of the invocation that made it (``Settings.invocation``).
+    invocation: str = "genmedia"
     counts: dict[str, int] = attrs.field(factory=dict)
+
+
+def _marks(row: sqlite3.Row) -> dict[str, Any]:
+    """A batch row's ``marks`` and ``invocation``; a row recorded before they existed
+    from its ``sandbox`` column."""
+    if row["marks"] is not None:
+        return {"marks": json.loads(row["marks"]), "invocation": row["invocation"] or "genmedia"}
+    marks, invocation = LEGACY_MARKED if row["sandbox"] else ({}, "genmedia")
+    return {"marks": dict(marks), "invocation": invocation}
 
 
 def _private(path: Path) -> None:
@@ -126,6 +149,21 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.executescript(SCHEMA)
         self.conn.commit()
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Bring a journal created before :data:`ADDED_COLUMNS` up to date (two processes
+        may race: the second one's "duplicate column" is success)."""
+        for table, column, kind in ADDED_COLUMNS:
+            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column in have:
+                continue
+            try:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                self.conn.commit()
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc).lower():
+                    raise
 
     def close(self) -> None:
         with self.lock:
@@ -144,7 +182,8 @@ class Store:
         batch_id: str,
         source: str | None,
         options: dict[str, Any],
-        sandbox: bool,
+        marks: dict[str, Any],
+        invocation: str,
         jobs: Iterator[tuple[int, str | None, str, dict[str, Any], str, float | None]],
     ) -> int:
         """Insert a batch and all its jobs (``pending``) in one transaction."""
@@ -152,8 +191,17 @@ class Store:
         with self.lock:
             try:
                 self.conn.execute(
-                    "INSERT INTO batches VALUES (?, ?, ?, ?, 'running', 0, ?, ?)",
-                    (batch_id, now, now, source, json.dumps(options), int(sandbox)),
+                    "INSERT INTO batches (id, created_at, updated_at, source, state, total, "
+                    "options, marks, invocation) VALUES (?, ?, ?, ?, 'running', 0, ?, ?, ?)",
+                    (
+                        batch_id,
+                        now,
+                        now,
+                        source,
+                        json.dumps(options),
+                        json.dumps(marks, default=str),
+                        invocation,
+                    ),
                 )
                 total = 0
                 for line, key, endpoint, payload, digest, cost in jobs:
@@ -198,7 +246,7 @@ class Store:
             state=row["state"],
             total=row["total"],
             options=json.loads(row["options"]),
-            sandbox=bool(row["sandbox"]),
+            **_marks(row),
             counts=counts,
         )
 

@@ -11,8 +11,8 @@ It stores what is needed to find a job again and to know what came of it: endpoi
 provider, the submitted input (with the URLs of uploaded files), the request id and the
 rest of the provider's handle (``JobHandle.extra``, e.g. fal's queue URLs), the output
 marks and command words of the invocation that made it, times, status, error, the result
-JSON and the files saved from it (path, URL, sha256). It never stores media bytes (``data:`` URIs are replaced by a placeholder) nor
-the API key.
+JSON and the files saved from it (path, URL, sha256). It never stores media bytes
+(``data:`` URIs are replaced by a placeholder) nor the API key.
 
 States (``jobs.status``), see docs/history.md:
 

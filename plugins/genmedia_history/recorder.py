@@ -388,12 +388,12 @@ def marks_mismatch(job: JobRecord, ctx: AppContext) -> str | None:
     """A warning when ``job`` was recorded under other output marks than this
     invocation's (``Settings.marks``: e.g. a plugin's global option that points genmedia
     at another host), saying how to reach it: the recorded command words."""
-    from genmedia_history.records import same_marks, show_marks
+    from genmedia.records import marks_text, same_marks
 
     if same_marks(job.marks, ctx.marks):
         return None
     return (
-        f"job {job.request_id} was recorded under marks {show_marks(job.marks)} but this"
-        f" invocation has {show_marks(ctx.marks)}: rerun with the same global options:"
+        f"job {job.request_id} was recorded under marks {marks_text(job.marks)} but this"
+        f" invocation has {marks_text(ctx.marks)}: rerun with the same global options:"
         f" {job.invocation or 'genmedia'} status {job.request_id}"
     )

@@ -133,20 +133,6 @@ LEGACY_EXTRA_COLUMNS = ("status_url", "response_url", "cancel_url")
 LEGACY_MARKED = ({"sandbox": True}, "genmedia --sandbox")
 
 
-def same_marks(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
-    """Whether two sets of output marks are the same, as the journal stores them (JSON)."""
-    return _as_stored(recorded) == _as_stored(current)
-
-
-def show_marks(marks: Mapping[str, Any]) -> str:
-    """Marks as words in a message: their JSON, or ``none``."""
-    return json.dumps(_as_stored(marks), ensure_ascii=False) if marks else "none"
-
-
-def _as_stored(marks: Mapping[str, Any]) -> Any:
-    return json.loads(json.dumps(dict(marks), ensure_ascii=False, default=str))
-
-
 def from_row(data: dict[str, Any]) -> dict[str, Any]:
     """A row's columns (JSON decoded) → :class:`JobRecord`'s fields: ``extra``, ``marks``
     and ``invocation`` from their schema-3 columns, else (a row recorded before, or a

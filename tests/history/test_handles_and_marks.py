@@ -235,7 +235,10 @@ def test_migration_2_to_3_keeps_old_rows_readable(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert json.loads(new["handle_extra"]) == {"token": "t"}
-    assert (json.loads(new["marks"]), new["invocation"]) == ({"staging": True}, "genmedia --staging")
+    assert (json.loads(new["marks"]), new["invocation"]) == (
+        {"staging": True},
+        "genmedia --staging",
+    )
     # the old columns stay (older genmedias read them); the old row is left as it was
     assert old["status_url"] == _urls("plain")["status_url"] and old["handle_extra"] is None
     new_job = journal.get("new")

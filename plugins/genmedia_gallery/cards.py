@@ -78,7 +78,9 @@ class Card:
     size: str | None = None
     duration_s: float | None = None
     error: str | None = None
-    sandbox: bool = False
+    #: the output marks the run was made under that are set (``RunRecord.marks`` with a
+    #: true value, e.g. ``sandbox``): one badge each.
+    marks: list[str] = attrs.field(factory=list)
     batch: str | None = None
     cost: str | None = None
     #: runs sharing a prompt share a group; None when the prompt is unique.
@@ -196,8 +198,7 @@ def command_for(record: RunRecord, seed: int | None) -> str:
     inputs = dict(record.input or {})
     if seed is not None and "seed" not in inputs:
         inputs["seed"] = seed
-    flags = ["--sandbox"] if record.marks.get("sandbox") else []
-    head = ["genmedia", *flags, "run", record.endpoint_id]
+    head = [*invocation_words(record), "run", record.endpoint_id]
     if any(v == "-" for v in inputs.values()):
         payload = json.dumps(inputs, ensure_ascii=False, separators=(",", ":"))
         return f"printf '%s' {shlex.quote(payload)} | " + shlex.join([*head, "--input", "-"])
@@ -205,6 +206,16 @@ def command_for(record: RunRecord, seed: int | None) -> str:
     for key, value in inputs.items():
         args += [f"--{key}", _flag_value(value)]
     return shlex.join(args)
+
+
+def invocation_words(record: RunRecord) -> list[str]:
+    """The command words the run was made under (``RunRecord.invocation``, e.g.
+    ``genmedia --sandbox``): ``genmedia`` when the store does not know them."""
+    try:
+        words = shlex.split(record.invocation or "")
+    except ValueError:
+        words = []
+    return words or ["genmedia"]
 
 
 def _flag_value(value: Any) -> str:
@@ -258,7 +269,7 @@ def make_cards(records: Iterable[RunRecord], out_dir: Path) -> list[Card]:
                 size=_size(record, media),
                 duration_s=round(finished - record.submitted_at, 1) if finished else None,
                 error=record.error,
-                sandbox=bool(record.marks.get("sandbox")),
+                marks=[str(key) for key, value in record.marks.items() if value],
                 batch=record.batch,
             )
         )

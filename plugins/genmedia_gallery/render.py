@@ -96,8 +96,8 @@ def card_html(card: Card, *, compact: bool = False) -> str:
         else '<p class="prompt none">no prompt</p>'
     )
     badges = f'<span class="badge {esc(card.status)}">{esc(card.status)}</span>'
-    if card.sandbox:
-        badges += '<span class="badge sandbox">sandbox</span>'
+    for mark in card.marks:
+        badges += f'<span class="badge mark" data-mark="{esc(mark)}">{esc(mark)}</span>'
     error = f'<div class="error">{esc(card.error)}</div>' if card.error else ""
     compare = (
         f'<button class="compare" type="button" data-group="{esc(card.group)}">'

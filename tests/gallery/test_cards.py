@@ -49,9 +49,7 @@ def test_command_flags_types_and_seed():
 
 
 def test_command_with_a_dash_value_pipes_json():
-    rec = record(
-        input={"prompt": "-"}, marks={"sandbox": True}, invocation="genmedia --sandbox"
-    )
+    rec = record(input={"prompt": "-"}, marks={"sandbox": True}, invocation="genmedia --sandbox")
     command = command_for(rec, None)
     assert command.endswith("| genmedia --sandbox run a/b --input -")
     payload = shlex.split(command.split("|")[0])[2]

@@ -62,7 +62,9 @@ def mcp(click_ctx: click.Context, list_tools: bool) -> None:
     server = build_server(
         tools,
         forwarded_global_options(root),
-        sandbox=bool(app.marks.get("sandbox")),
+        marks=app.marks,
+        banners=app.settings.banners,
+        global_options=app.global_options,
         disabled=app.disabled_plugins,
     )
     if not app.json_mode and app.stderr_is_tty:

@@ -61,10 +61,20 @@ def build_server(
     tools: Sequence[ToolSpec],
     global_argv: Sequence[str],
     *,
-    sandbox: bool,
+    marks: Mapping[str, Any] | None = None,
+    banners: Sequence[str] = (),
+    global_options: Mapping[str, Any] | None = None,
     disabled: Sequence[str] = (),
 ) -> Server[Any]:
-    """The low-level server for ``tools``; ``global_argv`` starts every command line."""
+    """The low-level server for ``tools``; ``global_argv`` starts every command line.
+
+    ``marks``, ``banners`` and ``global_options`` are the serving invocation's
+    (``Settings.marks``, ``Settings.banners``, the parsed global options): the title names
+    the set marks, the instructions carry the banners (what a plugin such as the sandbox
+    says about where runs go), and the runs resource is read under the same options."""
+    marks = dict(marks or {})
+    options = dict(global_options or {})
+    marked = [str(key) for key, value in marks.items() if value]
     by_name = {tool.name: tool for tool in tools}
     listed = [_tool(tool) for tool in tools]
 
@@ -131,7 +141,7 @@ def build_server(
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
         if uri == RUNS_URI:
-            doc: Any = await anyio.to_thread.run_sync(recent_runs, sandbox, disabled)
+            doc: Any = await anyio.to_thread.run_sync(recent_runs, options, disabled)
         elif uri.startswith(SCHEMA_PREFIX) and len(uri) > len(SCHEMA_PREFIX):
             endpoint = uri[len(SCHEMA_PREFIX) :]
             outcome = await run_command(ctx, [*global_argv, "schema", "--", endpoint])
@@ -154,13 +164,8 @@ def build_server(
     return Server(
         "genmedia",
         version=__version__,
-        title="genmedia" + (" (sandbox)" if sandbox else ""),
-        instructions=INSTRUCTIONS
-        + (
-            "This server runs against the local sandbox: placeholder media, nothing billed.\n"
-            if sandbox
-            else ""
-        ),
+        title="genmedia" + (f" ({', '.join(marked)})" if marked else ""),
+        instructions=INSTRUCTIONS + "".join(f"{line}\n" for line in banners),
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         on_list_resources=list_resources,
@@ -305,15 +310,19 @@ def _dumps(doc: Any) -> str:
 
 
 def recent_runs(
-    sandbox: bool, disabled: Sequence[str] = (), limit: int = RECENT_RUNS
+    global_options: Mapping[str, Any] | None = None,
+    disabled: Sequence[str] = (),
+    limit: int = RECENT_RUNS,
 ) -> dict[str, Any]:
-    """``{"runs": [...]}``: the journal's recent runs through ``genmedia_list_runs``."""
+    """``{"runs": [...]}``: the journal's recent runs through ``genmedia_list_runs``, read
+    under the server's global options (those of any plugin)."""
     from genmedia.context import AppContext
     from genmedia.records import RunQuery
     from genmedia.serialization import unstructure
 
-    options = {"sandbox": True} if sandbox else {}  # the sandbox plugin's global option
-    app = AppContext(json_flag=True, global_options=options, disabled_plugins=tuple(disabled))
+    app = AppContext(
+        json_flag=True, global_options=dict(global_options or {}), disabled_plugins=tuple(disabled)
+    )
     try:
         app.configure()
         records = app.pm.hook.genmedia_list_runs(query=RunQuery(limit=limit), ctx=app) or []

@@ -165,7 +165,7 @@ class Receiver:
     # -- the backstop ------------------------------------------------------------------
     def backstop(self) -> None:
         """Finish every unfinished journal job older than ``--backstop-after`` that is done."""
-        from genmedia.records import RunQuery
+        from genmedia.records import RunQuery, same_marks
 
         after = self.options.backstop_after
         if after is None:
@@ -177,7 +177,8 @@ class Receiver:
         for run in runs or ():
             if self.stop.is_set():
                 return
-            same_mode = bool(run.marks.get("sandbox")) == bool(self.app.marks.get("sandbox"))
+            # a run made under other output marks (another plugin's hosts) is not ours
+            same_mode = same_marks(run.marks, self.app.marks)
             if run.submitted_at > now - after or not same_mode:
                 continue
             with self.work_lock:

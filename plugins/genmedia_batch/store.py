@@ -26,6 +26,8 @@ from typing import Any
 
 import attrs
 
+from genmedia_batch.marks import add_columns, marks_of
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY,
@@ -60,14 +62,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(batch, state);
 """
-
-#: Columns added since the first layout, for a ``batches.db`` created before them: the
-#: output marks and command words a batch was made under (``Settings.marks`` as JSON,
-#: ``Settings.invocation``). The first layout's ``sandbox`` column stays: a batch
-#: recorded before has NULL marks, and ``sandbox`` set means the one mark of the time.
-ADDED_COLUMNS = (("batches", "marks", "TEXT"), ("batches", "invocation", "TEXT"))
-#: what ``sandbox = 1`` meant in a row recorded before ``marks`` existed.
-LEGACY_MARKED = ({"sandbox": True}, "genmedia --sandbox")
 
 #: job states; ``done`` ones are never submitted again.
 PENDING, SUBMITTING, SUBMITTED = "pending", "submitting", "submitted"
@@ -115,15 +109,6 @@ class BatchRow:
     counts: dict[str, int] = attrs.field(factory=dict)
 
 
-def _marks(row: sqlite3.Row) -> dict[str, Any]:
-    """A batch row's ``marks`` and ``invocation``; a row recorded before they existed
-    from its ``sandbox`` column."""
-    if row["marks"] is not None:
-        return {"marks": json.loads(row["marks"]), "invocation": row["invocation"] or "genmedia"}
-    marks, invocation = LEGACY_MARKED if row["sandbox"] else ({}, "genmedia")
-    return {"marks": dict(marks), "invocation": invocation}
-
-
 def _private(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
@@ -149,21 +134,7 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.executescript(SCHEMA)
         self.conn.commit()
-        self._add_columns()
-
-    def _add_columns(self) -> None:
-        """Bring a journal created before :data:`ADDED_COLUMNS` up to date (two processes
-        may race: the second one's "duplicate column" is success)."""
-        for table, column, kind in ADDED_COLUMNS:
-            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
-            if column in have:
-                continue
-            try:
-                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-                self.conn.commit()
-            except sqlite3.OperationalError as exc:
-                if "duplicate column" not in str(exc).lower():
-                    raise
+        add_columns(self.conn)
 
     def close(self) -> None:
         with self.lock:
@@ -246,7 +217,7 @@ class Store:
             state=row["state"],
             total=row["total"],
             options=json.loads(row["options"]),
-            **_marks(row),
+            **marks_of(row),
             counts=counts,
         )
 

@@ -197,6 +197,11 @@ def test_sandbox_runs_are_flagged(cli, rows, monkeypatch) -> None:
     assert json.loads(row["marks"]) == {"sandbox": True}
     assert row["invocation"] == "genmedia --sandbox"
     assert cli("history", "show", "last").json["sandbox"] is True
+    submitted = cli("--sandbox", "run", ENDPOINT, "--prompt", "later", "--async")
+    rid = submitted.json["request_id"]
+    (pending,) = cli("history", "list", "--status", "pending").json["jobs"]
+    assert pending["resume"] == f"genmedia --sandbox status {rid} --wait"
+    assert pending["sandbox"] is True
 
 
 def test_uploaded_files_are_recorded_by_url(fal_sandbox_env, cli, rows, chdir_tmp) -> None:

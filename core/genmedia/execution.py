@@ -18,21 +18,11 @@ from genmedia.types import JobHandle, JobStatus, LogEntry, RunRequest, RunResult
 def execute(
     ctx: AppContext, provider: Provider, request: RunRequest, handle: JobHandle | None = None
 ) -> RunResult:
-    """The core's ``genmedia_execute``: submit (unless ``handle`` names an existing job),
-    announce, wait (or only fetch, when ``request.options.wait`` is false), and tell
-    ``genmedia_job_finished`` how it ended."""
-    if handle is None:
-        handle = submit(ctx, provider, request)
-        reattached = False
-    else:
-        reattached = True
+    """The core's ``genmedia_execute``: :func:`start` (submit unless ``handle`` names an
+    existing job, announce), wait (or only fetch, when ``request.options.wait`` is false),
+    and tell ``genmedia_job_finished`` how it ended."""
+    handle = start(ctx, provider, request, handle)
     try:
-        try:
-            announce(ctx, handle, request, reattached=reattached)
-        except KeyboardInterrupt:
-            raise _stopped(
-                ctx, provider, handle, request, errors.Interrupted("Interrupted")
-            ) from None
         if request.options.wait:
             result = wait_for_result(ctx, provider, handle, request)
         else:
@@ -42,6 +32,29 @@ def execute(
         raise
     job_finished(ctx, handle, request, None)
     return result
+
+
+def start(
+    ctx: AppContext, provider: Provider, request: RunRequest, handle: JobHandle | None = None
+) -> JobHandle:
+    """Submit (unless ``handle`` names an existing job) and :func:`announce`; ``run --async``
+    ends here, :func:`execute` goes on to wait. Ctrl-C while announcing stops the job as
+    Ctrl-C while waiting does (cancelling it with ``--cancel-on-interrupt``), and an error
+    there is told to ``genmedia_job_finished``."""
+    reattached = handle is not None
+    if handle is None:
+        handle = submit(ctx, provider, request)
+    try:
+        try:
+            announce(ctx, handle, request, reattached=reattached)
+        except KeyboardInterrupt:
+            raise _stopped(
+                ctx, provider, handle, request, errors.Interrupted("Interrupted")
+            ) from None
+    except BaseException as exc:
+        job_finished(ctx, handle, request, exc)
+        raise
+    return handle
 
 
 def submit(ctx: AppContext, provider: Provider, request: RunRequest) -> JobHandle:
@@ -175,13 +188,24 @@ def _stopped(
     request: RunRequest,
     exc: errors.GenmediaError,
 ) -> errors.GenmediaError:
+    """The error for a wait stopped by Ctrl-C or ``--timeout``: the job's ids and either
+    the command that resumes it, or with ``--cancel-on-interrupt`` the host's answer to the
+    cancel (``cancel``), whether it took effect (``cancelled``) and the job's state then;
+    a cancel that did not take effect gets the resume command too."""
     details: dict[str, Any] = {"endpoint_id": handle.endpoint_id, "request_id": handle.request_id}
     if request.options.cancel_on_interrupt:
         try:
-            details["cancel"] = provider.cancel(handle)
-            details["final_status"] = provider.status(handle, logs=False).status
+            answer = provider.cancel(handle)
+            details["cancel"] = answer.host_status
+            details["cancelled"] = answer.accepted is True
         except Exception as cancel_exc:
             details["cancel_error"] = str(cancel_exc)
+        try:
+            details["final_status"] = provider.status(handle, logs=False).status
+        except Exception:
+            pass  # the cancel's answer is what matters; the state is a courtesy
+        if details.get("cancelled") is not True:
+            details["resume"] = resume_command(handle, ctx)
     else:
         details["job"] = "still running; nothing was cancelled"
         details["resume"] = resume_command(handle, ctx)
@@ -209,8 +233,7 @@ def outcome_of(error: BaseException | None) -> str:
     details = getattr(error, "details", None)
     details = details if isinstance(details, dict) else {}
     if isinstance(error, (KeyboardInterrupt, errors.Interrupted, errors.TimeoutExpired)):
-        cancelled = "cancel" in details and "cancel_error" not in details
-        if cancelled and str(details.get("cancel") or "").upper() != "ALREADY_COMPLETED":
+        if details.get("cancelled") is True:  # the provider's CancelResult.accepted
             return "cancelled"
         return "timeout" if isinstance(error, errors.TimeoutExpired) else "interrupted"
     if isinstance(error, (errors.JobFailedError, errors.ValidationError)):

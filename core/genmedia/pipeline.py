@@ -3,7 +3,8 @@
 :func:`run` → :func:`prepare` (provider, schema, typed and checked input) → the
 ``genmedia_execute`` hook, whose core implementation is
 :func:`genmedia.execution.execute` (submit, wait, ``genmedia_job_finished``) →
-:func:`finish` (the output sinks).
+:func:`finish` (the output sinks). ``--async`` stops after
+:func:`genmedia.execution.start` (submit and announce), the first step of ``execute``.
 ``status --wait``/``--result`` enter at ``genmedia_execute`` with an existing handle, so
 both commands wait the same way.
 """
@@ -16,8 +17,8 @@ from typing import Any
 
 from genmedia import errors
 from genmedia.context import AppContext
-from genmedia.execution import _stopped, announce, job_finished, submit
 from genmedia.execution import execute as execute  # the core's genmedia_execute
+from genmedia.execution import job_finished, start
 from genmedia.execution import resume_command as resume_command
 from genmedia.hookspecs import JSON_NULL
 from genmedia.plugins import ImplFailure
@@ -66,13 +67,7 @@ def run(
                 f"{', '.join(ignored)} ignored with --async: the result does not exist yet "
                 "(use genmedia status ENDPOINT REQUEST_ID with it later)"
             )
-        handle = submit(ctx, provider, request)
-        try:
-            announce(ctx, handle, request)
-        except KeyboardInterrupt:
-            raise _stopped(
-                ctx, provider, handle, request, errors.Interrupted("Interrupted")
-            ) from None
+        handle = start(ctx, provider, request)  # submit and announce, as genmedia_execute
         return (
             {
                 "status": "submitted",

@@ -19,6 +19,7 @@ from genmedia.progress import ProgressFn
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.types import (
+        CancelResult,
         JobHandle,
         JobStatus,
         ModelPage,
@@ -125,8 +126,10 @@ class Provider(Protocol):
 
     def result(self, handle: JobHandle) -> RunResult: ...
 
-    def cancel(self, handle: JobHandle) -> str:
-        """Ask the host to cancel; returns the host's answer (e.g. CANCELLATION_REQUESTED)."""
+    def cancel(self, handle: JobHandle) -> CancelResult:
+        """Ask the host to cancel. Returns whether the host took it (``accepted``; false
+        when the job had already finished) and the host's own word for it; raises for a
+        cancel that could not be asked (network, auth, unknown job)."""
 
     def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
         """Rebuild a handle from an id (``genmedia status ENDPOINT REQUEST_ID``)."""
@@ -202,7 +205,7 @@ class BaseProvider:
     def result(self, handle: JobHandle) -> RunResult:
         raise NotImplementedError
 
-    def cancel(self, handle: JobHandle) -> str:
+    def cancel(self, handle: JobHandle) -> CancelResult:
         raise errors.UsageError(f"The provider {self.name} cannot cancel jobs")
 
     def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:

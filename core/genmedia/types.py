@@ -254,6 +254,17 @@ class JobStatus:
 
 
 @attrs.frozen
+class CancelResult:
+    """The host's answer to ``Provider.cancel``. ``accepted``: the host took the cancel (the
+    job is cancelled or being cancelled); false when it came too late (the job had already
+    finished). ``host_status``: the host's own word, shown to users as it is (fal's
+    ``CANCELLATION_REQUESTED``, ``ALREADY_COMPLETED``)."""
+
+    accepted: bool
+    host_status: str
+
+
+@attrs.frozen
 class SavedFile:
     """A file an output sink wrote to disk."""
 

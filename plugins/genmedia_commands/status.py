@@ -105,7 +105,23 @@ def _status(**params: Any) -> None:
 
     if params["cancel"]:
         answer = provider.cancel(handle)
-        emit(app, {"status": "cancelled", "request_id": handle.request_id, "host_status": answer})
+        if not answer.accepted:  # too late: the job had already finished
+            raise errors.GenmediaError(
+                f"Request {handle.request_id} already completed; nothing to cancel",
+                {
+                    "endpoint_id": handle.endpoint_id,
+                    "request_id": handle.request_id,
+                    "host_status": answer.host_status,
+                },
+            )
+        emit(
+            app,
+            {
+                "status": "cancelled",
+                "request_id": handle.request_id,
+                "host_status": answer.host_status,
+            },
+        )
         return
     if params["wait"] or params["result"] or wants_output:
         # The same path as ``run``: genmedia_execute with the existing handle (waiting

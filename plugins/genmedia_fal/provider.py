@@ -14,6 +14,7 @@ import attrs
 
 from genmedia.provider import BaseProvider, Credential
 from genmedia.types import (
+    CancelResult,
     JobHandle,
     JobStatus,
     ModelPage,
@@ -108,7 +109,7 @@ class FalProvider(BaseProvider):
     def result(self, handle: JobHandle) -> RunResult:
         return self.queue.result(handle)
 
-    def cancel(self, handle: JobHandle) -> str:
+    def cancel(self, handle: JobHandle) -> CancelResult:
         return self.queue.cancel(handle)
 
     def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:

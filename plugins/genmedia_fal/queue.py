@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from genmedia import errors
 from genmedia.http import RETRY_STATUSES, RetryPolicy, retry_call
-from genmedia.types import JobHandle, JobStatus, RunRequest, RunResult
+from genmedia.types import CancelResult, JobHandle, JobStatus, RunRequest, RunResult
 from genmedia_fal import errors as fal_errors
 from genmedia_fal.client import IDEMPOTENT, FalClient
 from genmedia_fal.wire import (
@@ -339,7 +339,9 @@ class Queue:
             handle=handle,
         )
 
-    def cancel(self, handle: JobHandle) -> str:
+    def cancel(self, handle: JobHandle) -> CancelResult:
+        """``PUT cancel_url``: 202 ``CANCELLATION_REQUESTED`` is accepted, 400
+        ``ALREADY_COMPLETED`` is fal's "too late" (not accepted); any other answer raises."""
         urls = self._urls(handle)
         response = self.client.call(
             "PUT",
@@ -359,20 +361,11 @@ class Queue:
         state = str(answer.get("status") or "OK") if isinstance(answer, dict) else "OK"
         if response.status_code == 400:
             if state == "ALREADY_COMPLETED":
-                raise fal_errors.fal_error(
-                    errors.GenmediaError,
-                    f"Request {handle.request_id} already completed; nothing to cancel",
-                    {
-                        "endpoint_id": handle.endpoint_id,
-                        "request_id": handle.request_id,
-                        "status": 400,
-                        "host_status": state,
-                    },
-                )
+                return CancelResult(accepted=False, host_status=state)
             raise fal_errors.error_from_response(
                 response,
                 what="Cancel failed",
                 endpoint_id=handle.endpoint_id,
                 request_id=handle.request_id,
             )
-        return state
+        return CancelResult(accepted=True, host_status=state)

@@ -23,6 +23,7 @@ from genmedia import errors, hookimpl
 from genmedia.provider import BaseProvider
 from genmedia.testing import InvokeResult, invoke
 from genmedia.types import (
+    CancelResult,
     JobHandle,
     JobStatus,
     LogEntry,
@@ -115,9 +116,9 @@ class FakeProvider(BaseProvider):
             handle=handle,
         )
 
-    def cancel(self, handle: JobHandle) -> str:
+    def cancel(self, handle: JobHandle) -> CancelResult:
         self.cancelled.append(handle.request_id)
-        return "CANCELLATION_REQUESTED"
+        return CancelResult(accepted=True, host_status="CANCELLATION_REQUESTED")
 
     def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
         return JobHandle(provider=self.name, endpoint_id=endpoint_id, request_id=request_id)

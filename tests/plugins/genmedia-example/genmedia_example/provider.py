@@ -16,6 +16,7 @@ import attrs
 from genmedia import errors
 from genmedia.provider import BaseProvider, Credential
 from genmedia.types import (
+    CancelResult,
     FieldSchema,
     JobHandle,
     JobStatus,
@@ -121,8 +122,9 @@ class EchoProvider(BaseProvider):
             result["image"] = {"url": payload["image_url"], "file_name": "echo.png"}
         return RunResult(handle.endpoint_id, handle.request_id, result, handle=handle)
 
-    def cancel(self, handle: JobHandle) -> str:
-        return "ALREADY_COMPLETED"
+    def cancel(self, handle: JobHandle) -> CancelResult:
+        # echo jobs finish as they are submitted: a cancel always comes too late
+        return CancelResult(accepted=False, host_status="ALREADY_COMPLETED")
 
     def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
         return JobHandle(self.name, endpoint_id, request_id)

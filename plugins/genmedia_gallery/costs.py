@@ -1,7 +1,7 @@
 """Cost estimates for gallery cards, asked once per run and kept in ``costs.json``.
 
 The journal does not record prices. ``gallery build --costs`` asks each run's provider for
-the same estimate ``run --dry-run`` prints (the provider's optional ``estimate(request)``),
+the same estimate ``run --dry-run`` prints (``provider.estimate(request)``, None by default),
 for completed runs not estimated before, a few at a time; the answers are kept in the
 gallery directory, so later builds (and automatic refreshes, which never ask) show them
 without asking again. A provider without estimates, or one that fails, leaves the card
@@ -65,11 +65,8 @@ def estimate_missing(
     def one(record: RunRecord) -> tuple[str, str | None]:
         try:
             provider = ctx.provider(record.provider)
-            estimate = getattr(provider, "estimate", None)
-            if not callable(estimate):
-                return record.request_id, None
             request = RunRequest(endpoint_id=record.endpoint_id, input=dict(record.input or {}))
-            return record.request_id, describe(estimate(request))
+            return record.request_id, describe(provider.estimate(request))
         except Exception:
             return record.request_id, None
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from genmedia import hookimpl
+from genmedia import hookimpl, truthy
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
@@ -43,7 +43,7 @@ def genmedia_handle_result(
         return None
     import os
 
-    if os.environ.get("GENMEDIA_NO_GALLERY", "").strip().lower() in ("1", "true", "yes", "on"):
+    if truthy(os.environ.get("GENMEDIA_NO_GALLERY")):
         return None
     from genmedia_gallery.refresh import refresh_in_background
 

@@ -33,6 +33,9 @@ KEEPALIVE_S = 15.0
 
 
 def _logs_flag(raw: str | None) -> bool:
+    """fal's ``logs`` query parameter (clients send ``1``/``0`` or ``true``/``false``): a
+    wire value the emulator reads as fal does, not a genmedia switch, so not
+    ``genmedia.truthy`` (whose ``on`` is genmedia's own word)."""
     return (raw or "").strip().lower() in ("1", "true", "yes")
 
 

@@ -45,3 +45,56 @@ def test_no_plugin_imports_another():
 def test_the_core_imports_no_plugin():
     imports = imported_packages(ROOT / "core" / "genmedia")
     assert {name: files for name, files in imports.items() if name in PLUGINS} == {}
+
+
+def python_files() -> list[Path]:
+    """Every module of the core and of the plugins (the separately packaged ones too)."""
+    return sorted([*(ROOT / "core").rglob("*.py"), *(ROOT / "plugins").rglob("*.py")])
+
+
+def test_no_private_name_of_the_core_is_imported_elsewhere():
+    """What one core module shares with another (or with plugins) is public: a private
+    ``_name`` of ``genmedia.x`` is imported nowhere but where it is defined."""
+    found = []
+    for path in python_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+                continue
+            if node.module.split(".")[0] != "genmedia":
+                continue
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {alias.name}")
+    assert found == []
+
+
+#: the Provider contract's methods: called directly (BaseProvider has a default for each)
+PROVIDER_METHODS = {
+    "claims",
+    "require_credentials",
+    "credential",
+    "search",
+    "schema",
+    "estimate",
+    "upload",
+    "submit",
+    "watch",
+    "cancel",
+    "handle_for",
+}
+
+
+def test_no_getattr_probe_of_a_provider_method():
+    """The core and plugins call provider members directly, never ``getattr(provider,
+    "estimate", None)``: every registered provider has every member."""
+    found = []
+    for path in python_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id not in ("getattr", "hasattr") or len(node.args) < 2:
+                continue
+            name = node.args[1]
+            if isinstance(name, ast.Constant) and name.value in PROVIDER_METHODS:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert found == []

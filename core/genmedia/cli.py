@@ -187,11 +187,11 @@ class RootGroup(click.Group):
         if self._plugin_globals:
             return
         self._plugin_globals = True
-        try:
-            contributed = app.pm.hook.genmedia_add_options(command_name=GLOBAL_OPTIONS)
-        except Exception as exc:
-            app.warn(f"a plugin failed to add global options: {exc}")
-            return
+        from genmedia.plugins import split_failures
+
+        # guarded: a plugin that fails is a warning, the others' options stay
+        results = app.pm.hook.genmedia_add_options(command_name=GLOBAL_OPTIONS)
+        contributed, _failed = split_failures(app, "genmedia_add_options", results)
         taken = {name for p in self.params for name in p.opts + p.secondary_opts}
         for params in contributed:
             for param in params or ():

@@ -73,14 +73,14 @@ def genmedia_register_commands(cli: click.Group) -> None:
 
 @hookspec
 def genmedia_add_options(command_name: str) -> Sequence[click.Parameter] | None:
-    """Contribute options to a core command (``run`` or ``status``).
+    """Contribute options to a core command (``run`` or ``status``), or global options.
 
-    :param command_name: the command being built, ``"run"`` or ``"status"``.
+    :param command_name: ``"run"`` or ``"status"``; ``"genmedia"`` for global options.
     :returns: click parameters to append (e.g. ``click.Option(["--download"], ...)``), or
         None. Their parsed values arrive in :attr:`RunRequest.extra` (``run``) or in the
         ``extra`` mapping passed to sinks (``status``), keyed by parameter name.
 
-    Semantics: 1:N; the lists are concatenated. Called once per command construction.
+    Semantics: 1:N, guarded; the lists are concatenated. Called once per command construction.
     """
 
 

@@ -58,6 +58,7 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (("core", "genmedia.defaults"),)
 GUARDED_HOOKS = frozenset(
     {
         "genmedia_register_commands",
+        "genmedia_add_options",
         "genmedia_job_submitted",
         "genmedia_job_progress",
         "genmedia_job_finished",

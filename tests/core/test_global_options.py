@@ -249,3 +249,52 @@ def test_a_short_option_cluster_asking_for_help_gets_json_help(cli, argv, is_hel
         assert result.exit_code == 0 and doc["name"] == argv[0]
     else:
         assert result.exit_code == 2 and "error" in doc
+
+
+class BrokenOptionsPlugin:
+    """A third-party plugin whose genmedia_add_options raises, for every command."""
+
+    @hookimpl
+    def genmedia_add_options(self, command_name: str) -> list[click.Parameter] | None:
+        raise RuntimeError(f"no options for {command_name} today")
+
+
+def test_a_plugin_failing_to_add_options_takes_only_its_own_away(
+    fake_fal: RecordingServer, tmp_path
+) -> None:
+    """genmedia_add_options is guarded per implementation: a third-party plugin that raises
+    is a warning naming it, and every other plugin's options stay — the sandbox's global
+    --sandbox, the download plugin's run option --download."""
+    from genmedia_sandbox.plugin import in_process_server
+
+    out = tmp_path / "out"
+    result = invoke(
+        ["--sandbox", "run", SCHNELL, "--prompt", "x", "--download", f"{out}/", "--json"],
+        plugins=[BrokenOptionsPlugin()],
+    )
+    assert result.exit_code == 0, result
+    doc = result.json
+    assert doc["sandbox"] is True and doc["status"] == "completed"
+    assert in_process_server().job(doc["request_id"]) is not None
+    assert fake_fal.seen == []
+    saved = [f["path"] for f in doc["downloaded_files"]]
+    assert saved and all(p.startswith(str(out)) for p in saved)
+    failed = [w for w in doc["warnings"] if "failed in genmedia_add_options" in w]
+    assert any("no options for genmedia today" in w for w in failed)  # the global ones
+    assert any("no options for run today" in w for w in failed)
+
+
+def test_a_plugin_failing_to_add_options_leaves_status_its_options(
+    fal_sandbox_env, tmp_path
+) -> None:
+    """The same guard for ``status``: its sink options (--download) survive."""
+    submitted = invoke(["run", SCHNELL, "--prompt", "x", "--json"])
+    assert submitted.exit_code == 0, submitted
+    rid = submitted.json["request_id"]
+    result = invoke(
+        ["status", SCHNELL, rid, "--download", f"{tmp_path}/", "--json"],
+        plugins=[BrokenOptionsPlugin()],
+    )
+    assert result.exit_code == 0, result
+    assert [f["path"] for f in result.json["downloaded_files"]]
+    assert any("no options for status today" in w for w in result.json["warnings"])

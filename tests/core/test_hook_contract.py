@@ -19,6 +19,7 @@ def test_wrappers_see_every_guarded_hook():
 
     guarded = [
         "genmedia_register_commands",
+        "genmedia_add_options",
         "genmedia_job_submitted",
         "genmedia_job_progress",
         "genmedia_job_finished",

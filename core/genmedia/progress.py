@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
 
+#: ``progress(done, total)`` for uploads and downloads: bytes done, total bytes or None.
 ProgressFn = Callable[[int, "int | None"], None]
 
 

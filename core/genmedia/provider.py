@@ -30,9 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
         UploadedFile,
     )
 
-#: ``progress(done, total)`` for uploads and downloads: bytes done, total bytes or None.
-ProgressCallback = ProgressFn
-
 
 @attrs.frozen
 class Credential:
@@ -110,8 +107,9 @@ class Provider(Protocol):
     def estimate(self, request: RunRequest) -> Any:
         """A price estimate for ``--dry-run`` (JSON-able), or None when there is none."""
 
-    def upload(self, source: str, *, progress: ProgressCallback | None = None) -> UploadedFile:
-        """Put a local file (or an http(s) URL's content) on the provider's storage."""
+    def upload(self, source: str, *, progress: ProgressFn | None = None) -> UploadedFile:
+        """Put a local file (or an http(s) URL's content) on the provider's storage,
+        calling ``progress(bytes_done, total_or_None)`` if given."""
 
     def submit(self, request: RunRequest) -> JobHandle: ...
 
@@ -183,7 +181,7 @@ class BaseProvider:
     def estimate(self, request: RunRequest) -> Any:
         return None
 
-    def upload(self, source: str, *, progress: ProgressCallback | None = None) -> UploadedFile:
+    def upload(self, source: str, *, progress: ProgressFn | None = None) -> UploadedFile:
         raise errors.UsageError(f"The provider {self.name} does not take file uploads")
 
     def submit(self, request: RunRequest) -> JobHandle:

@@ -12,7 +12,8 @@ from typing import Any
 
 import attrs
 
-from genmedia.media import MediaRef, iter_media  # public here too
+from genmedia.media import MediaRef as MediaRef  # public here too
+from genmedia.media import iter_media as iter_media
 
 JsonDict = dict[str, Any]
 

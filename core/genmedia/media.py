@@ -1,4 +1,5 @@
-"""What sinks and viewers read from a run's output: its media references and its seed.
+"""What sinks and viewers read from a run's output: its media references and its seed;
+and the name of a saved file's provenance sidecar, the same for every sink.
 
 Public through :mod:`genmedia.types` as well (``from genmedia.types import iter_media``).
 """
@@ -73,3 +74,13 @@ def seed_of(output: Any, input: Any, kinds: tuple[type, ...] = (int, str)) -> An
         if seed is not None and isinstance(seed, kinds) and not isinstance(seed, bool):
             return seed
     return None
+
+
+#: what a saved file's sidecar adds to its name: ``cat.png`` -> ``cat.png.json``.
+SIDECAR_SUFFIX = ".json"
+
+
+def sidecar_name(name: str) -> str:
+    """The name of the provenance sidecar of a file (or object key) named ``name``: the same
+    name plus ``.json``, so a sidecar sorts beside its file wherever a sink saves them."""
+    return name + SIDECAR_SUFFIX

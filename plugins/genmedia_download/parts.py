@@ -21,7 +21,9 @@ from typing import Any
 
 import attrs
 
-from .sidecar import SIDECAR_SUFFIX, sidecar_path
+from genmedia.media import SIDECAR_SUFFIX
+
+from .sidecar import sidecar_path
 
 #: the first bytes of the body kept for sniffing the media type.
 HEAD_BYTES = 64

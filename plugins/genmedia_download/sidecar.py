@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from genmedia import __version__
-from genmedia.media import seed_of
+from genmedia.media import seed_of, sidecar_name
 from genmedia.types import JsonDict, MediaRef, RunResult, SavedFile
 
 
@@ -43,14 +43,10 @@ class Provenance:
     marks: JsonDict = attrs.field(factory=dict, metadata={"flatten": True})
 
 
-#: what a file's sidecar adds to its name: ``cat.png`` -> ``cat.png.json``.
-SIDECAR_SUFFIX = ".json"
-
-
 def sidecar_path(file: Path) -> Path:
     """The JSON file beside ``file`` that describes it (a provenance sidecar, or the
-    metadata of a kept partial download): the same name plus ``.json``."""
-    return file.with_name(file.name + SIDECAR_SUFFIX)
+    metadata of a kept partial download): :func:`genmedia.media.sidecar_name`."""
+    return file.with_name(sidecar_name(file.name))
 
 
 def build(

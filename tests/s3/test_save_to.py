@@ -78,6 +78,25 @@ def test_prefix_and_download_together(gm, s3, chdir_tmp):
     assert remote["sha256"] == local["sha256"]
 
 
+def test_both_sinks_name_their_sidecars_by_the_core_rule(gm, s3, chdir_tmp):
+    """``--sidecar`` and ``--s3-sidecar`` follow one rule, ``genmedia.media.sidecar_name``."""
+    from genmedia.media import sidecar_name
+
+    r = gm(
+        "run", FLUX, "--prompt", "a dog", "--download", "out/", "--sidecar",
+        "--save-to", f"s3://{s3.bucket}/runs/", "--s3-sidecar",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    [local] = r.json["downloaded_files"]
+    [remote] = r.json["saved_files"]
+    assert sidecar_name("cat.png") == "cat.png.json"
+    with open(sidecar_name(local["path"]), encoding="utf-8") as fh:
+        assert json.load(fh)["request_id"] == r.json["request_id"]
+    assert remote["sidecar"] == sidecar_name(remote["path"])
+    key = s3.key_of(remote["path"])
+    assert json.loads(s3.body(sidecar_name(key)))["request_id"] == r.json["request_id"]
+
+
 def test_status_saves_a_finished_job(gm, s3):
     submitted = gm("run", FLUX, "--prompt", "later", "--async")
     assert submitted.exit_code == 0, submitted.stderr

@@ -28,7 +28,7 @@ import attrs
 from genmedia import __version__ as genmedia_version
 from genmedia import errors
 from genmedia.context import AppContext
-from genmedia.media import seed_of
+from genmedia.media import seed_of, sidecar_name
 from genmedia.types import MediaRef, RunResult, SavedFile, SaveFailure
 
 from .client import S3Settings, classify, make_client
@@ -239,7 +239,7 @@ def _sidecar(
     """Write ``<key>.json``; its URI, or None (and a failure entry) when that failed."""
     from genmedia.serialization import unstructure
 
-    key = saved.path[len(f"s3://{dest.bucket}/") :] + ".json"
+    key = sidecar_name(saved.path[len(f"s3://{dest.bucket}/") :])
     doc = Provenance(
         uri=saved.path,
         endpoint_id=result.endpoint_id,

@@ -74,7 +74,10 @@ def _render_models(doc: dict[str, Any], console: Any) -> None:
     help="Ask the provider for more fields (its values; e.g. openapi-3.0).",
 )
 @click.option(
-    "--provider", metavar="NAME", help="Search this provider (default: the default provider)."
+    "--provider",
+    metavar="NAME",
+    help="Search this provider (default: the configured default_provider, else the "
+    "catch-all provider).",
 )
 @click.option(
     "--no-classify",
@@ -229,7 +232,12 @@ def schema(
 
 @click.command()
 @click.argument("source", metavar="PATH_OR_URL")
-@click.option("--provider", metavar="NAME", help="Upload to this provider (default: fal).")
+@click.option(
+    "--provider",
+    metavar="NAME",
+    help="Upload to this provider (default: the configured default_provider, else the "
+    "catch-all provider).",
+)
 @click.pass_context
 def upload(ctx: click.Context, source: str, provider: str | None) -> None:
     """Upload a local file (or a URL's content) and print its hosted URL."""

@@ -264,3 +264,24 @@ def test_debug_keeps_the_output_when_a_sink_fails():
     assert result.stderr == ""  # JSON mode: the traceback is in the sink's entry
     (failure,) = result.json["sink_errors"]
     assert "Traceback" in failure["traceback"] and "sink exploded" in failure["traceback"]
+
+
+def test_genmedias_own_commands_name_no_provider_in_their_help():
+    """The provider-agnostic commands (the ``commands`` built-in alone, no fal plugin) say
+    "the configured default provider", never a provider's name; endpoint ids given as
+    examples (``fal-ai/flux/dev``) are no claim about defaults."""
+    tree = json.loads(invoke(["--help", "--json"], builtins=False).stdout)
+    texts: list[tuple[str, str]] = []
+
+    def walk(node: dict, path: list[str]) -> None:
+        texts.extend((" ".join(path), p["help"]) for p in node.get("params", []) if p.get("help"))
+        texts.append((" ".join(path), node.get("help") or ""))
+        for name, sub in (node.get("commands") or {}).items():
+            walk(sub, [*path, name])
+
+    walk(tree, [])
+    assert {"upload", "models", "run", "status"} <= set(tree["commands"])
+    named = [(where, text) for where, text in texts if re.search(r"\bfal\b(?![-/])", text, re.I)]
+    assert named == []
+    upload = {p["name"]: p for p in tree["commands"]["upload"]["params"]}
+    assert "default_provider" in upload["provider"]["help"]

@@ -366,6 +366,7 @@ def cancel(batch_id: str) -> None:
     app.configure()
     store = _open_store(app)
     requested: list[str] = []
+    too_late: list[str] = []  # the host had finished the job: nothing to cancel
     failures: list[dict[str, Any]] = []
     try:
         found = _resolve(store, batch_id)
@@ -375,14 +376,15 @@ def cancel(batch_id: str) -> None:
             try:
                 provider = app.provider(job.provider or "") if job.provider else None
                 provider = provider or app.resolve_provider(job.endpoint_id)
-                provider.cancel(provider.handle_for(job.endpoint_id, str(job.request_id)))
-                requested.append(str(job.request_id))
+                answer = provider.cancel(provider.handle_for(job.endpoint_id, str(job.request_id)))
+                (requested if answer.accepted else too_late).append(str(job.request_id))
             except errors.GenmediaError as exc:
                 failures.append({"line": job.line, "request_id": job.request_id,
                                  "error": exc.message})  # fmt: skip
     finally:
         store.close()
     emit(app, {"batch_id": found.id, "status": "cancelled", "never_submitted": never,
-               "cancel_requested": requested, "cancel_errors": failures or None})  # fmt: skip
+               "cancel_requested": requested, "already_finished": too_late or None,
+               "cancel_errors": failures or None})  # fmt: skip
     if failures:
         click.get_current_context().exit(errors.EXIT_ERROR)

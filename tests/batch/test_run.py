@@ -198,6 +198,22 @@ def test_list_show_cancel(cli, fal_sandbox_env, jobs_file):
     assert missing.exit_code == 4
 
 
+def test_cancel_of_a_job_the_host_already_finished_is_not_an_error(
+    cli, fal_sandbox_env, jobs_file
+):
+    first = cli("batch", str(jobs_file))
+    batch_id = ndjson(first.stdout)[1]["batch_id"]
+    db = next(jobs_file.parent.glob("**/batches.db"))
+    # as a batch stopped while line 2 was running, which the host finished meanwhile
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE jobs SET state = 'submitted' WHERE line = 2")
+        rid = conn.execute("SELECT request_id FROM jobs WHERE line = 2").fetchone()[0]
+    cancelled = cli("batch", "cancel", batch_id, "--json")
+    assert cancelled.exit_code == 0, cancelled.stderr
+    assert cancelled.json["already_finished"] == [rid]
+    assert cancelled.json["cancel_requested"] == [] and cancelled.json["cancel_errors"] is None
+
+
 def test_unknown_after_a_cut_off_submit_is_not_resubmitted(cli, fal_sandbox_env, jobs_file):
     res = cli("batch", str(jobs_file), "--dry-run", "--json")
     batch_id = res.json["batch_id"]

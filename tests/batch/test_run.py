@@ -198,9 +198,7 @@ def test_list_show_cancel(cli, fal_sandbox_env, jobs_file):
     assert missing.exit_code == 4
 
 
-def test_cancel_of_a_job_the_host_already_finished_is_not_an_error(
-    cli, fal_sandbox_env, jobs_file
-):
+def test_cancel_of_a_job_the_host_already_finished_is_not_an_error(cli, fal_sandbox_env, jobs_file):
     first = cli("batch", str(jobs_file))
     batch_id = ndjson(first.stdout)[1]["batch_id"]
     db = next(jobs_file.parent.glob("**/batches.db"))

@@ -8,8 +8,8 @@ imported only by the commands that use them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -38,6 +38,41 @@ def get_app(ctx: click.Context) -> AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+_Command = TypeVar("_Command", bound=click.Command)
+
+
+def not_an_agent_tool(reason: str) -> Callable[[_Command], _Command]:
+    """Mark a command as unsuitable for non-interactive agent use (public helper).
+
+    Interactive prompts, long-running servers, a browser opened on the user's desktop,
+    software installed into genmedia's environment: such a command declares it on itself,
+    with the reason, and tool bridges (``genmedia mcp``) leave it out. Put it above the
+    command decorator; it sets the command's ``not_an_agent_tool`` attribute, which a
+    command class may also set directly. On a group it covers every subcommand::
+
+        @not_an_agent_tool("a long-running web server")
+        @gallery.command("serve")
+        def serve(...): ...
+    """
+    if not reason:
+        raise ValueError("not_an_agent_tool needs a reason")
+
+    def mark(command: _Command) -> _Command:
+        command.not_an_agent_tool = reason  # type: ignore[attr-defined]
+        return command
+
+    return mark
+
+
+def agent_tool_exclusion(command: click.Command) -> str | None:
+    """Why ``command`` is not an agent tool (:func:`not_an_agent_tool`), or None.
+
+    A :class:`LazyCommand` stub is loaded: the real command carries the mark."""
+    if isinstance(command, LazyCommand):
+        command = command.load()
+    reason = getattr(command, "not_an_agent_tool", None)
+    return reason if isinstance(reason, str) and reason else None
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from genmedia.cli import not_an_agent_tool
+
 if TYPE_CHECKING:  # pragma: no cover
     from click.shell_completion import CompletionItem
 
@@ -18,6 +20,7 @@ SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_GENMEDIA_COMPLETE"
 
 
+@not_an_agent_tool("shell completion scripts")
 @click.command("completion")
 @click.argument("shell", type=click.Choice(SHELLS))
 @click.pass_context

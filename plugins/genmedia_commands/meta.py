@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from genmedia import __version__, errors
-from genmedia.cli import get_app
+from genmedia.cli import get_app, not_an_agent_tool
 from genmedia.output import emit
 
 
@@ -121,6 +121,7 @@ def _render_change(doc: Any, console: Any) -> None:
             console.print(f"{label}: {', '.join(doc[key])}")
 
 
+@not_an_agent_tool("installs software into genmedia's environment (run it in a terminal)")
 @plugins.command("install")
 @click.argument("packages", nargs=-1, required=True, metavar="NAME...")
 @click.option("-U", "--upgrade", is_flag=True, help="Upgrade the packages if installed.")
@@ -163,6 +164,7 @@ def plugins_install(
     emit(app, doc, pretty=_render_change)
 
 
+@not_an_agent_tool("removes software from genmedia's environment (run it in a terminal)")
 @plugins.command("uninstall")
 @click.argument("packages", nargs=-1, required=True, metavar="NAME...")
 @click.pass_context

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from genmedia import errors
-from genmedia.cli import get_app
+from genmedia.cli import get_app, not_an_agent_tool
 
 
 def _fal(ctx: click.Context) -> Any:
@@ -120,6 +120,7 @@ def _render_docs(doc: dict[str, Any], console: Any) -> None:
 # --------------------------------------------------------------------------- setup
 
 
+@not_an_agent_tool("interactive; stores the API key (run `genmedia setup` in a terminal)")
 @click.command()
 @click.option("-y", "--non-interactive", is_flag=True, help="Do not prompt; use the flags only.")
 @click.option(

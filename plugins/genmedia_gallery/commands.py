@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from genmedia.cli import not_an_agent_tool
+
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
 
@@ -118,6 +120,7 @@ def _render_build(doc: Any, console: Any) -> None:
     console.print(f"open it: genmedia gallery open   ({esc(doc['url'])})", highlight=False)
 
 
+@not_an_agent_tool("opens a browser on the user's desktop")
 @gallery.command("open")
 @_out_option
 @click.option("--print", "print_only", is_flag=True, help="Print the path and URL; open nothing.")
@@ -158,6 +161,7 @@ def open_command(ctx: click.Context, out: Path | None, print_only: bool) -> None
     )
 
 
+@not_an_agent_tool("a long-running web server")
 @gallery.command("serve")
 @_out_option
 @click.option(

@@ -7,18 +7,20 @@ from typing import Any
 import click
 
 from genmedia import errors
-from genmedia.cli import get_app
+from genmedia.cli import get_app, not_an_agent_tool
 
 #: Global options that belong to one invocation's output, not to the server's calls:
 #: every tool call is JSON with its events read by the server.
 NOT_FORWARDED = frozenset({"json_flag", "events", "field"})
 
 
+@not_an_agent_tool("the MCP server itself")
 @click.command("mcp")
 @click.option(
     "--list-tools",
     is_flag=True,
-    help="Print the tools (name, command, input schema) as JSON instead of serving.",
+    help="Print the tools (name, command, input schema) and the commands that are not "
+    "tools (with the reason) as JSON instead of serving.",
 )
 @click.pass_context
 def mcp(click_ctx: click.Context, list_tools: bool) -> None:
@@ -29,7 +31,7 @@ def mcp(click_ctx: click.Context, list_tools: bool) -> None:
     the same error object. `genmedia --sandbox mcp` serves the offline emulator.
     Register it with an agent as the command `genmedia mcp`.
     """
-    from genmedia_mcp.tools import command_tools
+    from genmedia_mcp.tools import command_tools, excluded_commands
 
     app = get_app(click_ctx)
     root = click_ctx.find_root()
@@ -47,7 +49,8 @@ def mcp(click_ctx: click.Context, list_tools: bool) -> None:
                         "input_schema": t.input_schema,
                     }
                     for t in tools
-                ]
+                ],
+                "excluded": excluded_commands(root.command, root),  # type: ignore[arg-type]
             },
         )
         return

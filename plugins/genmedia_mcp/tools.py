@@ -4,7 +4,9 @@
 (``list_commands`` / ``get_command``, lazy commands loaded) and turns every leaf command
 into a :class:`ToolSpec`: its name (the command path joined with ``_``), its description
 (the command's help) and a JSON Schema of its arguments and options. A command a plugin
-adds tomorrow becomes a tool without a line here, unless it is listed in :data:`EXCLUDED`.
+adds tomorrow becomes a tool without a line here, unless the command declares itself unsuitable
+for agents (``genmedia.cli.not_an_agent_tool``: interactive, a long-running server…), with
+the reason; the owning plugin marks its own commands, nothing here names them.
 
 :meth:`ToolSpec.argv` turns a tool call's arguments back into the command line the CLI
 parses, so a tool call runs exactly the code ``genmedia …`` runs.
@@ -15,7 +17,8 @@ handed to the command through its whole-object option (``run --input -``: a JSON
 on stdin) when :data:`OBJECT_INPUT` names one, so values keep their JSON types and go
 through the same coercion and local validation as on the command line.
 
-This module imports click only; the MCP SDK is imported by :mod:`genmedia_mcp.server`.
+This module imports click and :mod:`genmedia.cli` only; the MCP SDK is imported by
+:mod:`genmedia_mcp.server`.
 """
 
 from __future__ import annotations
@@ -27,19 +30,7 @@ from typing import Any
 import attrs
 import click
 
-#: Commands that are not tools, with the reason: interactive, long-running servers, or
-#: things that make no sense for an agent. Everything else in the tree is a tool.
-EXCLUDED: Mapping[str, str] = {
-    "mcp": "the MCP server itself",
-    "setup": "interactive; stores the API key (run `genmedia setup` in a terminal)",
-    "sandbox serve": "a long-running server (`genmedia --sandbox mcp` runs the emulator)",
-    "gallery serve": "a long-running web server",
-    "gallery open": "opens a browser on the user's desktop",
-    "webhook listen": "a long-running HTTP receiver (run it beside the agent)",
-    "completion": "shell completion scripts",
-    "plugins install": "installs software into genmedia's environment (run it in a terminal)",
-    "plugins uninstall": "removes software from genmedia's environment (run it in a terminal)",
-}
+from genmedia.cli import agent_tool_exclusion
 
 #: Commands whose free-form inputs are passed as one JSON object through an option
 #: that reads a JSON object from stdin when given ``-``.
@@ -147,8 +138,11 @@ def tool_name(path: tuple[str, ...]) -> str:
     return "_".join(part.replace("-", "_") for part in path)
 
 
-def walk(group: click.Group, ctx: click.Context) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    """Every runnable command under ``group`` with its path, as ``--help --json`` walks."""
+def walk(
+    group: click.Group, ctx: click.Context, excluded: str | None = None
+) -> Iterator[tuple[tuple[str, ...], click.Command, str | None]]:
+    """Every runnable command under ``group`` with its path, as ``--help --json`` walks,
+    and why it is not an agent tool (its own mark or its group's), or None."""
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)
         if command is None or command.hidden:
@@ -156,32 +150,24 @@ def walk(group: click.Group, ctx: click.Context) -> Iterator[tuple[tuple[str, ..
         load = getattr(command, "load", None)
         if callable(load):  # a LazyCommand: the real command describes itself
             command = load()
+        reason = excluded or agent_tool_exclusion(command)
         sub_ctx = click.Context(command, info_name=name, parent=ctx)
         if isinstance(command, click.Group):
-            for path, leaf in walk(command, sub_ctx):
-                yield (name, *path), leaf
+            for path, leaf, leaf_reason in walk(command, sub_ctx, reason):
+                yield (name, *path), leaf, leaf_reason
         else:
-            yield (name,), command
+            yield (name,), command, reason
 
 
 def command_tools(root: click.Group, ctx: click.Context) -> list[ToolSpec]:
     """The tools of the command tree under ``root`` (``ctx`` is the root's context)."""
-    tools: list[ToolSpec] = []
-    for path, command in walk(root, ctx):
-        key = " ".join(path)
-        if key in EXCLUDED or path[0] in EXCLUDED:
-            continue
-        tools.append(_tool(path, command))
+    tools = [_tool(path, command) for path, command, reason in walk(root, ctx) if not reason]
     return sorted(tools, key=lambda t: t.name)
 
 
-def excluded_commands(root: click.Group, ctx: click.Context) -> list[str]:
-    """The command paths of the tree that are deliberately not tools."""
-    return sorted(
-        " ".join(path)
-        for path, _ in walk(root, ctx)
-        if " ".join(path) in EXCLUDED or path[0] in EXCLUDED
-    )
+def excluded_commands(root: click.Group, ctx: click.Context) -> dict[str, str]:
+    """The command paths of the tree that are deliberately not tools, with the reason."""
+    return {" ".join(path): reason for path, _, reason in sorted(walk(root, ctx)) if reason}
 
 
 def _tool(path: tuple[str, ...], command: click.Command) -> ToolSpec:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from genmedia.cli import not_an_agent_tool
+
 from .home import SANDBOX_KEY, store_home
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ def register(cli: click.Group) -> None:
     def sandbox_group() -> None:
         """The local fal.ai emulator (offline rehearsal; placeholder media, never billed)."""
 
+    @not_an_agent_tool("a long-running server (`genmedia --sandbox mcp` runs the emulator)")
     @sandbox_group.command("serve")
     @click.option(
         "--port", type=int, default=0, show_default=True, help="Port (0 = any free port)."

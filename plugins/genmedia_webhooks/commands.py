@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from genmedia import errors
-from genmedia.cli import get_app
+from genmedia.cli import get_app, not_an_agent_tool
 
 
 @click.group("webhook")
@@ -107,6 +107,7 @@ def verify(
     emit(app, doc)
 
 
+@not_an_agent_tool("a long-running HTTP receiver (run it beside the agent)")
 @webhook.command("listen")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,

@@ -22,7 +22,8 @@ EXAMPLES = int(os.environ.get("GENMEDIA_FUZZ_EXAMPLES") or EXAMPLES)
 OFFLINE = {("plugins",), ("history", "list"), ("history", "show"), ("history", "path"), ("setup",)}
 #: never fuzzed: `sandbox serve` serves until interrupted; `plugins install|uninstall` run pip
 #: on the interpreter running the tests (random names would reach PyPI or remove packages).
-#: `webhook listen` and `gallery serve` are servers too.
+#: `webhook listen` and `gallery serve` are servers too. Not the `not_an_agent_tool` mark:
+#: `setup`, `completion`, `gallery open` and `mcp` are marked yet safe to fuzz (they end).
 EXCLUDED = {
     ("sandbox", "serve"),
     ("webhook", "listen"),

@@ -1,4 +1,5 @@
-"""The MCP tools are the command tree: every command is a tool or excluded by name.
+"""The MCP tools are the command tree: every command is a tool, or declares itself
+unsuitable for agents (``genmedia.cli.not_an_agent_tool``) with a reason.
 
 Also: a command a plugin adds becomes a tool with no MCP code; a tool's arguments go back
 onto the same command line the CLI parses; docs/mcp.md's tool list is generated from the
@@ -16,8 +17,9 @@ import click
 import pytest
 
 from genmedia import hookimpl
+from genmedia.cli import not_an_agent_tool
 from genmedia.testing import invoke
-from genmedia_mcp.tools import EXCLUDED, tool_name
+from genmedia_mcp.tools import tool_name
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "mcp.md"
@@ -42,21 +44,36 @@ def leaf_paths(plugins: list[object] = ()) -> list[str]:
     return found
 
 
-def listed_tools(plugins: list[object] = (), *extra: str) -> list[dict[str, Any]]:
+def list_tools(plugins: list[object] = (), *extra: str) -> dict[str, Any]:
     result = invoke([*extra, "mcp", "--list-tools", "--json"], plugins=plugins)
     assert result.exit_code == 0, result.stderr
-    return result.json["tools"]
+    return result.json
+
+
+def listed_tools(plugins: list[object] = (), *extra: str) -> list[dict[str, Any]]:
+    return list_tools(plugins, *extra)["tools"]
+
+
+#: the built-in commands that declare themselves unsuitable for agents, each in its own plugin
+NOT_TOOLS = {
+    "mcp", "setup", "sandbox serve", "gallery serve", "gallery open", "webhook listen",
+    "completion", "plugins install", "plugins uninstall",
+}  # fmt: skip
 
 
 def test_every_command_is_a_tool_or_explicitly_excluded():
     commands = leaf_paths()
-    tools = {t["command"].removeprefix("genmedia "): t["name"] for t in listed_tools()}
+    listing = list_tools()
+    tools = {t["command"].removeprefix("genmedia "): t["name"] for t in listing["tools"]}
+    excluded = listing["excluded"]
     for path in commands:
-        excluded = path in EXCLUDED or path.split()[0] in EXCLUDED
-        assert (path in tools) != excluded, f"{path}: a tool and excluded, or neither"
-        if not excluded:
+        assert (path in tools) != (path in excluded), f"{path}: a tool and excluded, or neither"
+        if path in tools:
             assert tools[path] == tool_name(tuple(path.split()))
+        else:
+            assert excluded[path].strip(), f"{path}: excluded without a reason"
     assert set(tools) <= set(commands)
+    assert set(excluded) == NOT_TOOLS
     # the issue's list: each of these is reachable as a tool
     wanted = {
         "models", "schema", "run", "status", "upload", "pricing", "docs",
@@ -106,6 +123,62 @@ def test_a_new_command_appears_as_a_tool_with_its_options_as_schema():
     assert props["shiny"]["type"] == "boolean"
     assert props["kind"]["enum"] == ["a", "b"]
     assert schema["additionalProperties"] is False
+
+
+class ServerPlugin:
+    """A third-party plugin whose server command declares itself unsuitable for agents,
+    beside one command that does not (and so is a tool)."""
+
+    @hookimpl
+    def genmedia_register_commands(self, cli: click.Group) -> None:
+        @cli.group("relay")
+        def relay() -> None:
+            """A relay."""
+
+        @not_an_agent_tool("a long-running relay server")
+        @relay.command("serve")
+        @click.option("--port", type=int, default=0)
+        def serve(port: int) -> None:
+            """Serve the relay until Ctrl-C."""
+
+        @relay.command("ping")
+        def ping() -> None:
+            """Ping the relay."""
+
+        class Watch(click.Command):
+            not_an_agent_tool = "watches a directory forever"  # the class attribute form
+
+        @cli.group("mirror")
+        def mirror() -> None:
+            """A mirror."""
+
+        mirror.add_command(Watch("watch", help="Watch."))
+
+        @not_an_agent_tool("an interactive console")  # a whole group: every subcommand
+        @cli.group("console")
+        def console() -> None:
+            """A console."""
+
+        @console.command("repl")
+        def repl() -> None:
+            """A REPL."""
+
+
+def test_a_command_marked_not_an_agent_tool_is_not_a_tool_with_its_reason():
+    listing = list_tools([ServerPlugin()])
+    names = {t["name"] for t in listing["tools"]}
+    assert "relay_ping" in names  # unmarked: a tool, nothing MCP-specific in the plugin
+    assert not {"relay_serve", "mirror_watch", "console_repl"} & names
+    assert listing["excluded"]["relay serve"] == "a long-running relay server"
+    assert listing["excluded"]["mirror watch"] == "watches a directory forever"
+    assert listing["excluded"]["console repl"] == "an interactive console"
+    # the command itself still runs from the command line
+    assert invoke(["relay", "serve", "--help"], plugins=[ServerPlugin()]).exit_code == 0
+
+
+def test_not_an_agent_tool_needs_a_reason():
+    with pytest.raises(ValueError, match="reason"):
+        not_an_agent_tool("")
 
 
 def test_tool_arguments_run_the_same_command_line():

@@ -39,40 +39,21 @@ def get_app(ctx: click.Context) -> AppContext:
 
 pass_app = click.make_pass_decorator(AppContext)
 
-_Command = TypeVar("_Command", bound=click.Command)
+_Cmd = TypeVar("_Cmd", bound=click.Command)
 
 
-def not_an_agent_tool(reason: str) -> Callable[[_Command], _Command]:
-    """Mark a command as unsuitable for non-interactive agent use (public helper).
-
-    Interactive prompts, long-running servers, a browser opened on the user's desktop,
-    software installed into genmedia's environment: such a command declares it on itself,
-    with the reason, and tool bridges (``genmedia mcp``) leave it out. Put it above the
-    command decorator; it sets the command's ``not_an_agent_tool`` attribute, which a
-    command class may also set directly. On a group it covers every subcommand::
-
-        @not_an_agent_tool("a long-running web server")
-        @gallery.command("serve")
-        def serve(...): ...
-    """
+def not_an_agent_tool(reason: str) -> Callable[[_Cmd], _Cmd]:
+    """Mark a command unsuitable for non-interactive agents (public helper; plugin docs):
+    above its decorator, sets ``command.not_an_agent_tool = reason`` (a class may set it);
+    tool bridges (``genmedia mcp``) leave it, or a group's subcommands, out."""
     if not reason:
         raise ValueError("not_an_agent_tool needs a reason")
 
-    def mark(command: _Command) -> _Command:
+    def mark(command: _Cmd) -> _Cmd:
         command.not_an_agent_tool = reason  # type: ignore[attr-defined]
         return command
 
     return mark
-
-
-def agent_tool_exclusion(command: click.Command) -> str | None:
-    """Why ``command`` is not an agent tool (:func:`not_an_agent_tool`), or None.
-
-    A :class:`LazyCommand` stub is loaded: the real command carries the mark."""
-    if isinstance(command, LazyCommand):
-        command = command.load()
-    reason = getattr(command, "not_an_agent_tool", None)
-    return reason if isinstance(reason, str) and reason else None
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -405,12 +386,7 @@ def make_cli() -> RootGroup:
 
         # a command whose output is JSON whatever the terminal (``json_output = True`` on
         # its class, e.g. batch's NDJSON) says so before any banner reaches stderr
-        name = ctx.invoked_subcommand
-        sub = (
-            ctx.command.get_command(ctx, name)
-            if isinstance(ctx.command, click.Group) and name
-            else None
-        )
+        sub = cli.get_command(ctx, ctx.invoked_subcommand or "")  # ctx.command is `cli`
         if getattr(sub.load() if isinstance(sub, LazyCommand) else sub, "json_output", False):
             app.json_flag = True
 

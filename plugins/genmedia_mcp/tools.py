@@ -17,8 +17,7 @@ handed to the command through its whole-object option (``run --input -``: a JSON
 on stdin) when :data:`OBJECT_INPUT` names one, so values keep their JSON types and go
 through the same coercion and local validation as on the command line.
 
-This module imports click and :mod:`genmedia.cli` only; the MCP SDK is imported by
-:mod:`genmedia_mcp.server`.
+This module imports click only; the MCP SDK is imported by :mod:`genmedia_mcp.server`.
 """
 
 from __future__ import annotations
@@ -29,8 +28,6 @@ from typing import Any
 
 import attrs
 import click
-
-from genmedia.cli import agent_tool_exclusion
 
 #: Commands whose free-form inputs are passed as one JSON object through an option
 #: that reads a JSON object from stdin when given ``-``.
@@ -168,6 +165,13 @@ def command_tools(root: click.Group, ctx: click.Context) -> list[ToolSpec]:
 def excluded_commands(root: click.Group, ctx: click.Context) -> dict[str, str]:
     """The command paths of the tree that are deliberately not tools, with the reason."""
     return {" ".join(path): reason for path, _, reason in sorted(walk(root, ctx)) if reason}
+
+
+def agent_tool_exclusion(command: click.Command) -> str | None:
+    """Why ``command`` (a real one, not a ``LazyCommand`` stub) is not an agent tool: its
+    ``not_an_agent_tool`` mark (``genmedia.cli.not_an_agent_tool``), or None."""
+    reason = getattr(command, "not_an_agent_tool", None)
+    return reason if isinstance(reason, str) and reason else None
 
 
 def _tool(path: tuple[str, ...], command: click.Command) -> ToolSpec:

@@ -19,7 +19,7 @@ LAYERS = {
 
 #: lines per layer: the size when the budget was set plus about 5%. Raising one is a
 #: decision: change it here and say why in docs/architecture.md.
-BUDGETS = {"contract": 1450, "engine": 3075, "helpers": 975}
+BUDGETS = {"contract": 1520, "engine": 3130, "helpers": 990}
 
 
 def lines(path: Path) -> int:

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import click
 import pytest
 
 from genmedia import errors, hookimpl
 from genmedia.provider import BaseProvider
 from genmedia.types import (
+    CancelResult,
     JobHandle,
     JobStatus,
     ModelPage,
@@ -32,6 +32,7 @@ from genmedia.types import (
     UploadedFile,
 )
 from genmedia_history.journal import MIGRATIONS, SCHEMA_VERSION, Journal
+from tests.plugins.staging import Staging
 
 RUN = ("run", "ticket/model", "--provider", "ticket")
 
@@ -94,15 +95,15 @@ class TicketProvider(BaseProvider):
             handle=handle,
         )
 
-    def cancel(self, handle: JobHandle) -> str:
+    def cancel(self, handle: JobHandle) -> CancelResult:
         self._check(handle)
-        return "CANCELLATION_REQUESTED"
+        return CancelResult(True, "CANCELLATION_REQUESTED")
 
     def handle_for(self, endpoint_id: str, request_id: str) -> JobHandle:
         return JobHandle(self.name, endpoint_id, request_id)
 
 
-class TicketPlugin:
+class TicketPlugin(Staging):
     """The provider, and ``--staging``: a global option that marks the output
     ``{"staging": true}`` and makes hints say ``genmedia --staging`` (as the sandbox
     does with its own mark and flag)."""
@@ -113,18 +114,6 @@ class TicketPlugin:
     @hookimpl
     def genmedia_register_providers(self, register: Any) -> None:
         register(self.provider)
-
-    @hookimpl
-    def genmedia_add_options(self, command_name: str) -> list[click.Parameter] | None:
-        if command_name != "genmedia":
-            return None
-        return [click.Option(["--staging"], is_flag=True, default=None, help="Staging.")]
-
-    @hookimpl
-    def genmedia_configure(self, config: Any) -> None:
-        if config.options.get("staging"):
-            config.marks["staging"] = True
-            config.invocation += " --staging"
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ class RunRecord:
 def same_marks(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
     """Whether two sets of output marks are the same, compared as a whole and as they are
     stored (JSON): a run made under ``{"sandbox": true}`` is reached under those marks."""
-    return _as_json(recorded) == _as_json(current)
+    return bool(_as_json(recorded) == _as_json(current))
 
 
 def marks_text(marks: Mapping[str, Any]) -> str:

@@ -273,7 +273,8 @@ class Runner:
             # the submit did not return a request id: did it reach the host?
             state = st.UNKNOWN if "may exist" in report.error else st.FAILED
         request_id = current.request_id if current is not None else None
-        if state != st.CANCELLED and request_id and self._goes_on(row, current, exc):
+        goes_on = current is not None and request_id and self._goes_on(row, current, exc)
+        if state != st.CANCELLED and goes_on:
             # the job exists and the wait broke (the network, the host): not a failure of
             # the job; it stays submitted and a resume re-attaches to it
             self.store.note(self.batch_id, row.line, attrs.asdict(error), error.exit_code)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +24,7 @@ from typing import IO, Any
 import attrs
 
 from genmedia import errors
+from genmedia.limits import loads_json
 
 RANGE_LIMIT = 100_000
 
@@ -109,10 +109,10 @@ def read_jsonl(stream: Any) -> Iterator[JobSpec]:
         text = text.strip()
         if not text or text.startswith("#"):
             continue
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            raise bad_line(number, f"not JSON ({exc.msg})", field=None) from None
+        try:  # every refusal a usage error: syntax, NaN, depth, huge integers, surrogates
+            doc = loads_json(text, what="the job")
+        except errors.UsageError as exc:
+            raise bad_line(number, exc.message, field=None) from None
         if not isinstance(doc, dict):
             raise bad_line(number, "a job is a JSON object", field=None)
         unknown = sorted(set(doc) - {"endpoint_id", "input", "id"})

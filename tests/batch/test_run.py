@@ -272,6 +272,28 @@ def test_a_batch_file_that_is_not_utf8_is_a_usage_error(cli, tmp_path, content, 
     assert "not UTF-8" in json.loads(result.stderr)["error"]
 
 
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("1" * 5000, "not usable JSON"),  # over Python's integer digit limit: a ValueError
+        ("[" * 5000 + "]" * 5000, "nests deeper"),  # a RecursionError in json.loads
+        ("NaN", "not a JSON value"),  # Python reads it; no strict parser does
+    ],
+    ids=["huge-integer", "deep", "nan"],
+)
+def test_a_jsonl_line_json_refuses_is_a_usage_error_naming_the_line(cli, tmp_path, value, said):
+    # both were internal errors (the first an AttributeError on the error's .msg)
+    path = tmp_path / "jobs.jsonl"
+    good = '{"endpoint_id": "fal-ai/flux/schnell", "input": {"prompt": "a"}}'
+    path.write_text(good + "\n" + '{"endpoint_id": "fal-ai/flux/schnell", "input": {"seed": '
+                    + value + "}}\n")  # fmt: skip
+    result = cli("--json", "--sandbox", "batch", "run", str(path), "--dry-run")
+    assert result.exit_code == 2, result
+    error = json.loads(result.stderr)
+    assert error["error"].startswith("Line 2: ") and said in error["error"]
+    assert error["details"]["line"] == 2
+
+
 def test_batch_run_offers_the_run_options_of_this_invocations_plugins_only():
     # the batch group was built once per process: a later invocation kept the options an
     # earlier one's plugins added to `run` (seen as stale generated docs in the suite)

@@ -344,17 +344,24 @@ class AppContext:
         context of the calling thread, and none in a worker thread)."""
         self._on_close.append(callback)
 
-    def close(self) -> None:
-        """End the invocation: the :meth:`call_on_close` callbacks, last registered first
-        (every one runs; a failing one is a warning, an interrupt is raised after the
-        others ran), then the shared HTTP client. Closing twice does nothing more."""
+    def run_close_callbacks(self) -> None:
+        """Run the :meth:`call_on_close` callbacks now, last registered first, until none is
+        left: every one runs, a failing one is a warning, an interrupt is raised after the
+        others ran. The error boundary calls it before it prints an error (so its warnings
+        reach the error object); :meth:`close` runs what is left."""
         from contextlib import ExitStack
 
-        callbacks, self._on_close = self._on_close, []
-        try:
+        while self._on_close:
+            callbacks, self._on_close = self._on_close, []
             with ExitStack() as stack:
                 for callback in callbacks:
                     stack.callback(self._closing, callback)
+
+    def close(self) -> None:
+        """End the invocation: :meth:`run_close_callbacks`, then the shared HTTP client.
+        Closing twice does nothing more."""
+        try:
+            self.run_close_callbacks()
         finally:
             if self._http is not None:
                 self._http.close()

@@ -210,6 +210,10 @@ def report_error(app: AppContext, exc: BaseException) -> int:
     if isinstance(exc, click.exceptions.UsageError) and exc.ctx is not None:
         # The group may not have parsed --json yet when the usage error happened.
         app.json_flag = app.json_flag or bool(exc.ctx.meta.get(JSON_META))
+    try:  # per-invocation clean-up first (a journal's last write): its warnings belong
+        app.run_close_callbacks()  # in this error's details, before the object is printed
+    except BaseException:  # a second interrupt during it: still report the first error
+        pass
     report = None
     try:
         if app._pm is not None:

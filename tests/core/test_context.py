@@ -3,6 +3,7 @@ ends, whatever thread registered it."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -64,3 +65,24 @@ def test_an_interrupt_in_a_callback_is_raised_after_the_others_ran() -> None:
     with pytest.raises(KeyboardInterrupt):
         ctx.close()
     assert ran == ["first"]
+
+
+class WarnOnClosePlugin:
+    """A clean-up that warns (as the journal does when its last write fails)."""
+
+    @hookimpl
+    def genmedia_register_providers(self, register: Any, ctx: AppContext) -> None:
+        ctx.call_on_close(lambda: ctx.warn("clean-up note"))
+
+
+@pytest.mark.parametrize("events", [False, True], ids=["json", "events"])
+def test_clean_up_runs_before_the_error_object_so_its_warning_is_in_it(events: bool) -> None:
+    flags = ["--json", "--events"] if events else ["--json"]
+    result = invoke(
+        [*flags, "run", "no-such/model", "--prompt", "x"], plugins=[WarnOnClosePlugin()]
+    )
+    assert result.exit_code != 0 and result.stdout == "", result
+    lines = result.stderr.strip().splitlines()
+    error = json.loads(lines[-1] if events else result.stderr)  # the error object comes last
+    assert "error" in error
+    assert "clean-up note" in error["details"]["warnings"]

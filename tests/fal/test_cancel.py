@@ -4,19 +4,11 @@ stopped while the job is being announced; the journal records the same ending.""
 
 from __future__ import annotations
 
-import time
-
 from genmedia import errors, hookimpl
 from genmedia.testing import invoke
+from tests.fal.waiting import wait_cancelled
 
 SCHNELL = "fal-ai/flux/schnell"
-
-
-def wait_cancelled(job) -> bool:
-    deadline = time.monotonic() + 3
-    while not job.cancelled and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return bool(job.cancelled)
 
 
 class CtrlCWhileAnnouncing:

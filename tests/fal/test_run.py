@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests.fal.waiting import wait_cancelled
+
 SCHNELL = "fal-ai/flux/schnell"
 KEY = "sandbox-test-key"
 
@@ -347,7 +349,4 @@ def test_timeout_with_cancel_on_interrupt_cancels(cli, fal_sandbox_env):
     assert result.exit_code == 8, result
     (job,) = fal_sandbox_env.jobs
     assert result.error["details"]["cancel"] == "CANCELLATION_REQUESTED"
-    deadline = time.monotonic() + 3
-    while not job.cancelled and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert job.cancelled
+    assert wait_cancelled(job)

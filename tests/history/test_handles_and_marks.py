@@ -8,7 +8,6 @@ start of every hint). Rows recorded before (schema 2: fal's three URL columns an
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,7 +30,8 @@ from genmedia.types import (
     RunResult,
     UploadedFile,
 )
-from genmedia_history.journal import MIGRATIONS, SCHEMA_VERSION, Journal
+from genmedia_history.journal import SCHEMA_VERSION, Journal
+from tests.history.journals import journal_at, raw, version
 from tests.plugins.staging import Staging
 
 RUN = ("run", "ticket/model", "--provider", "ticket")
@@ -140,26 +140,6 @@ def test_a_third_party_extra_comes_back_whole_in_a_new_invocation(cli, ticket, r
     assert (shown["ticket"], shown["region"]) == (handed_out["ticket"], "eu-2")
 
 
-def schema_2_journal(path: Path, rows: list[dict[str, Any]]) -> None:
-    """A journal as schema 2 left it, with these rows (fal's URLs in their own columns)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        for script in MIGRATIONS[:2]:  # the layout exactly as schema 2 shipped
-            conn.executescript(script)
-        conn.execute("PRAGMA user_version = 2")
-        for row in rows:
-            row = {"status": "pending", "submitted_at": 1000.0, "updated_at": 1000.0, **row}
-            names = ", ".join(row)
-            conn.execute(
-                f"INSERT INTO jobs ({names}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
-    finally:
-        conn.close()
-
-
 def _urls(rid: str) -> dict[str, str]:
     base = f"https://queue.example/ticket/model/requests/{rid}"
     return {"status_url": base + "/status", "response_url": base, "cancel_url": base + "/cancel"}
@@ -170,8 +150,9 @@ def test_a_row_of_schema_2_still_resumes(cli, ticket, db_path, rows) -> None:
     hands those back as ``extra``, the job finishes, and the journal is migrated."""
     rid = "old-job-1"
     ticket.provider.jobs[rid] = _urls(rid)  # the host reaches it by those URLs
-    schema_2_journal(
+    journal_at(
         db_path,
+        2,
         [{"provider": "ticket", "endpoint_id": "ticket/model", "request_id": rid, **_urls(rid)}],
     )
     done = cli("status", rid, "--wait", "--json")
@@ -180,17 +161,14 @@ def test_a_row_of_schema_2_still_resumes(cli, ticket, db_path, rows) -> None:
     assert ticket.provider.seen == [_urls(rid)] * len(ticket.provider.seen)
     (row,) = rows()
     assert row["status"] == "completed" and json.loads(row["handle_extra"]) == _urls(rid)
-    conn = sqlite3.connect(db_path)
-    try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
-    finally:
-        conn.close()
+    assert version(db_path) == SCHEMA_VERSION == 3
 
 
 def test_migration_2_to_3_keeps_old_rows_readable(tmp_path: Path) -> None:
     path = tmp_path / "history.db"
-    schema_2_journal(
+    journal_at(
         path,
+        2,
         [
             {"provider": "fal", "endpoint_id": "fal-ai/flux/dev", "request_id": "plain",
              **_urls("plain")},
@@ -215,14 +193,9 @@ def test_migration_2_to_3_keeps_old_rows_readable(tmp_path: Path) -> None:
                 marks={"staging": True},
                 invocation="genmedia --staging",
             )
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
-        new = conn.execute("SELECT * FROM jobs WHERE request_id = 'new'").fetchone()
-        old = conn.execute("SELECT * FROM jobs WHERE request_id = 'plain'").fetchone()
-    finally:
-        conn.close()
+    assert version(path) == 3
+    (new,) = raw(path, "SELECT * FROM jobs WHERE request_id = 'new'")
+    (old,) = raw(path, "SELECT * FROM jobs WHERE request_id = 'plain'")
     assert json.loads(new["handle_extra"]) == {"token": "t"}
     assert (json.loads(new["marks"]), new["invocation"]) == (
         {"staging": True},

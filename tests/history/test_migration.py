@@ -10,45 +10,30 @@ from pathlib import Path
 
 import pytest
 
-from genmedia_history.journal import MIGRATIONS, SCHEMA_VERSION, Journal, Query
+from genmedia_history.journal import SCHEMA_VERSION, Journal, Query
+from tests.history.journals import journal_at, raw, version
 
 
 def old_journal(path: Path) -> Path:
     """A journal as version 1 of the schema left it: two jobs, one completed with a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None)
+    old = [
+        {"provider": "fal", "endpoint_id": "fal-ai/flux/dev", "request_id": rid, "status": status,
+         "prompt": "a cat", "input": '{"prompt": "a cat"}', "submitted_at": at,
+         "updated_at": at, "sandbox": 1}
+        for rid, status, at in (("old-1", "completed", 1000.0), ("old-2", "failed", 2000.0))
+    ]  # fmt: skip
+    journal_at(path, 1, old)
+    assert "batch" not in {row[1] for row in raw(path, "PRAGMA table_info(jobs)")}
+    conn = sqlite3.connect(path)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(MIGRATIONS[0])  # the version-1 layout, exactly as it shipped
-        conn.execute("PRAGMA user_version = 1")
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
-        assert "batch" not in columns
-        for rid, status, at in (("old-1", "completed", 1000.0), ("old-2", "failed", 2000.0)):
+        with conn:
             conn.execute(
-                "INSERT INTO jobs (provider, endpoint_id, request_id, status, prompt, input,"
-                " submitted_at, updated_at, sandbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                ("fal", "fal-ai/flux/dev", rid, status, "a cat", '{"prompt": "a cat"}', at, at),
+                "INSERT INTO files (job_id, path, url, sha256, saved_at)"
+                " VALUES (1, '/out/a.png', 'https://cdn/a.png', 'aa', 1001.0)"
             )
-        conn.execute(
-            "INSERT INTO files (job_id, path, url, sha256, saved_at)"
-            " VALUES (1, '/out/a.png', 'https://cdn/a.png', 'aa', 1001.0)"
-        )
     finally:
         conn.close()
     return path
-
-
-def raw(path: Path, sql: str) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def version(path: Path) -> int:
-    return int(raw(path, "PRAGMA user_version")[0][0])
 
 
 def test_the_previous_schema_is_read_as_it_is(tmp_path: Path) -> None:

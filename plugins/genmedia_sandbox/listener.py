@@ -119,21 +119,23 @@ class LazySandbox:
             return self._server
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop watching, and stop the server if it started; closes the socket either way."""
-        self._wake()
-        if threading.current_thread() is not self._watcher:
-            self._watcher.join(timeout)  # a start in progress finishes first
+        """Stop watching, and stop the server if it started; closes the socket either way.
+
+        Closed first, under the lock: a watcher that already saw a pending connection then
+        finds the sandbox stopped instead of starting the server during shutdown, and a
+        start in progress finishes before this reads :attr:`server`.
+        """
         with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+            already, self._closed = self._closed, True
             server = self._server
-        if server is not None:
-            server.stop(timeout)  # uvicorn closes the socket it served
-        self._sock.close()
-        if not self._watcher.is_alive():
-            self._wake_r.close()
-            self._wake_w.close()
+        self._wake()
+        self._watcher.join(timeout)
+        if not already:
+            if server is not None:
+                server.stop(timeout)  # uvicorn closes the socket it served
+            self._sock.close()
+        self._wake_r.close()
+        self._wake_w.close()
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-#: The documented sandbox key (kept in sync with ``genmedia_sandbox.responses.SANDBOX_KEY``).
+#: The documented sandbox key (``genmedia --sandbox`` and ``genmedia sandbox env`` use it).
 SANDBOX_KEY = "sandbox-key:offline-rehearsal"
 
 

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
     from genmedia.config import Settings
 
-ROLES = ("queue", "run", "rest", "api", "cdn", "docs")
 _lock = threading.Lock()
 _in_process: Any = None
 _stop_registered = False
@@ -114,18 +113,16 @@ def _starter(home: Path, write_port: bool) -> Any:
         from .store import Store
 
         _register_thread_stop()
+        store = None
         try:
             store = Store(home)
-        except BaseException:
-            _log_start_error(home)
-            raise
-        try:
             server = start_sandbox(
                 sock=sock, faults=faults, store=store, validate_platform=validate
             )
         except BaseException:
             _log_start_error(home)
-            store.close()
+            if store is not None:
+                store.close()
             raise
         if write_port:
             (home / "port").write_text(str(server.port))
@@ -266,8 +263,8 @@ def genmedia_configure(config: Settings) -> None:
             f"The sandbox could not start: {exc}",
             {"store": str(store_home()), "hint": "check GENMEDIA_SANDBOX_* variables"},
         ) from None
-    for role in ROLES:
-        config.set_host(role, server.urls[role])
+    for role, url in server.urls.items():  # every role but control (listener.role_urls)
+        config.set_host(role, url)
     # a configured real key is never sent, not even to the local emulator
     config.set_credential("fal", SANDBOX_KEY, source="sandbox", secret=False)
     config.marks["sandbox"] = True

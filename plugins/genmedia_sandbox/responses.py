@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .home import SANDBOX_KEY as SANDBOX_KEY  # the documented key, re-exported
+
 if TYPE_CHECKING:
     from .state import Sandbox
 
@@ -24,8 +26,6 @@ def platform_error(status: int, kind: str, message: str) -> Response:
     return JSONResponse({"error": {"type": kind, "message": message}}, status)
 
 
-#: The documented sandbox key (``genmedia --sandbox`` and ``genmedia sandbox env`` use it).
-SANDBOX_KEY = "sandbox-key:offline-rehearsal"
 #: Every key whose id (the part before ``:``) starts with this is a sandbox key.
 SANDBOX_KEY_PREFIX = "sandbox"
 NO_USER = "No user found for Key ID and Secret"

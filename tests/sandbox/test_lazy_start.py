@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +27,8 @@ from genmedia.config import Settings
 from genmedia_sandbox import plugin
 
 SCHNELL = "fal-ai/flux/schnell"
+#: How long a test waits for a process under test to listen before it fails.
+LISTEN_DEADLINE = 30.0
 #: What the emulator loads when it starts: the server, its app and state, the store.
 SERVER_MODULES = (
     "uvicorn",
@@ -53,16 +57,44 @@ main(sys.argv[1:])
 """
 
 
+def probe_env(out: Path) -> dict[str, str]:
+    """The environment of a :data:`PROBE` process that reports to ``out``."""
+    return {**os.environ, "PROBE_OUT": str(out), "PROBE_MODULES": json.dumps(SERVER_MODULES)}
+
+
+@contextmanager
+def popen(argv: list[str], cwd: Path, **kw: object) -> Iterator[subprocess.Popen[str]]:
+    """A process with its stdout and stderr piped, killed at the end if still running."""
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, **kw
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _until_listening(proc: subprocess.Popen[str], listening: Callable[[], bool]) -> None:
+    """Until ``listening()`` (polled), failing if ``proc`` exits or after LISTEN_DEADLINE."""
+    deadline = time.monotonic() + LISTEN_DEADLINE
+    while not listening():
+        assert proc.poll() is None, proc.communicate()
+        if time.monotonic() > deadline:
+            pytest.fail(f"process {proc.pid} did not listen within {LISTEN_DEADLINE:.0f} s")
+        time.sleep(0.05)
+
+
 def probe(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """Run ``genmedia ARGS`` in a fresh process; its result and the server modules it loaded."""
     out = tmp_path / "probe.json"
     out.unlink(missing_ok=True)
-    env = {**os.environ, "PROBE_OUT": str(out), "PROBE_MODULES": json.dumps(SERVER_MODULES)}
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=probe_env(out),
         timeout=120,
         cwd=tmp_path,
     )
@@ -92,24 +124,21 @@ def test_a_run_starts_the_emulator_and_completes_in_the_sandbox(tmp_path: Path) 
     doc = json.loads(done.stdout)
     assert doc["sandbox"] is True and doc["status"] == "completed"
     assert set(loaded) == set(SERVER_MODULES)
-    port = urlsplit(doc["result"]["images"][0]["url"]).port
     home = Path(os.environ["GENMEDIA_SANDBOX_HOME"])
-    assert (home / "port").read_text() == str(port)  # the next command prefers it
+    assert (home / "port").read_text() == str(_port_of(doc))  # the next command prefers it
 
 
 def _port_of(doc: dict) -> int | None:
     return urlsplit(doc["result"]["images"][0]["url"]).port
 
 
-def _wait_listening(port: int, proc: subprocess.Popen[str]) -> None:
-    """Until something accepts TCP connections on ``port`` (the process under test)."""
-    while True:
-        assert proc.poll() is None, proc.communicate()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
+def _accepts(port: int) -> bool:
+    """Whether something accepts TCP connections on ``port``."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except OSError:
+        return False
+    return True
 
 
 def test_two_processes_at_once_each_serve_their_own_port(run_genmedia, tmp_path: Path) -> None:
@@ -118,25 +147,14 @@ def test_two_processes_at_once_each_serve_their_own_port(run_genmedia, tmp_path:
     usual = _port_of(json.loads(first.stdout))
     assert usual is not None
     # A binds the store's usual port at configure, then waits for its prompt on stdin
-    holder = subprocess.Popen(
-        [sys.executable, "-m", "genmedia", "--sandbox", "run", SCHNELL, "--prompt", "-", "--json"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        _wait_listening(usual, holder)
+    argv = [sys.executable, "-m", "genmedia", "--sandbox", "run", SCHNELL, "--prompt", "-"]
+    with popen([*argv, "--json"], tmp_path, stdin=subprocess.PIPE) as holder:
+        _until_listening(holder, lambda: _accepts(usual))
         other = run_genmedia("--sandbox", "run", SCHNELL, "--prompt", "y", "--json")
         assert other.returncode == 0, other.stderr
         doc = json.loads(other.stdout)
         assert doc["sandbox"] is True and _port_of(doc) not in (None, usual)
         out, err = holder.communicate("a cat\n", timeout=120)
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.communicate()
     assert holder.returncode == 0 and err == "", err
     held = json.loads(out)
     assert held["sandbox"] is True and held["status"] == "completed"
@@ -272,66 +290,32 @@ def test_sigterm_before_the_emulator_started(tmp_path: Path) -> None:
     """The command waits for its prompt on stdin, its socket bound, nothing started:
     SIGTERM still exits 143 with one JSON error, and the stop at exit loads nothing."""
     out = tmp_path / "probe.json"
-    env = {**os.environ, "PROBE_OUT": str(out), "PROBE_MODULES": json.dumps(SERVER_MODULES)}
-    argv = ["--sandbox", "run", SCHNELL, "--prompt", "-", "--json"]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", PROBE, *argv],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    try:
-        while _listening_port(proc.pid) is None:
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
+    argv = [sys.executable, "-c", PROBE, "--sandbox", "run", SCHNELL, "--prompt", "-", "--json"]
+    with popen(argv, tmp_path, stdin=subprocess.PIPE, env=probe_env(out)) as proc:
+        _until_listening(proc, lambda: _listening_port(proc.pid) is not None)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 143, stderr
     assert stdout == "" and "Traceback" not in stderr
     assert "error" in json.loads(stderr)
     assert json.loads(out.read_text()) == []
 
 
-def test_sigterm_after_the_start_keeps_the_job_in_the_store(tmp_path: Path) -> None:
+def test_sigterm_after_the_start_keeps_the_job_in_the_store(run_genmedia, tmp_path: Path) -> None:
     """A started emulator is stopped as before: exit 143 with the request id, and the next
     ``--sandbox`` process still finds the job (the store forgot nothing)."""
     env = {**os.environ, "GENMEDIA_SANDBOX_FAULTS": "run_time:seconds=600"}
-    argv = ["--sandbox", "run", SCHNELL, "--prompt", "x", "--json", "--events"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "genmedia", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    try:
+    argv = [sys.executable, "-m", "genmedia", "--sandbox", "run", SCHNELL, "--prompt", "x"]
+    with popen([*argv, "--json", "--events"], tmp_path, env=env) as proc:
         event = json.loads(proc.stderr.readline())
         assert event["event"] == "submitted", event
         proc.send_signal(signal.SIGTERM)
         _stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     rid = event["request_id"]
     assert proc.returncode == 143, stderr
     report = json.loads(stderr.splitlines()[-1])
     assert report["details"]["request_id"] == rid and "Traceback" not in stderr
-    later = subprocess.run(
-        [sys.executable, "-m", "genmedia", "--sandbox", "status", SCHNELL, rid, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    later = run_genmedia("--sandbox", "status", SCHNELL, rid, "--json", timeout=120, cwd=tmp_path)
     assert later.returncode == 0, later.stderr
     doc = json.loads(later.stdout)
     assert doc["request_id"] == rid and doc["status"] in ("IN_QUEUE", "IN_PROGRESS")

@@ -55,9 +55,13 @@ def _plugin_run_options() -> list[click.Parameter]:
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return []
+    from genmedia.plugins import split_failures
+
     app = get_app(ctx)
     params: list[click.Parameter] = []
-    for contributed in app.pm.hook.genmedia_add_options(command_name="run"):
+    # guarded: a plugin that fails is a warning, the others' options stay
+    results = app.pm.hook.genmedia_add_options(command_name="run")
+    for contributed in split_failures(app, "genmedia_add_options", results)[0]:
         params.extend(contributed or ())
     wrapped = []
     for param in params:

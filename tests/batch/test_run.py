@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import click
 import pytest
+
+from genmedia import hookimpl
+from genmedia.testing import invoke
 
 from .conftest import SCHNELL, ndjson, submits, write_jobs
 
@@ -313,3 +317,21 @@ def test_batch_run_offers_the_run_options_of_this_invocations_plugins_only():
 
     assert "--extra-knob" in options(Knob())
     assert "--extra-knob" not in options()
+
+
+class _BrokenOptions:
+    """A third-party plugin whose genmedia_add_options raises, for every command."""
+
+    @hookimpl
+    def genmedia_add_options(self, command_name: str) -> list[click.Parameter] | None:
+        raise RuntimeError(f"no options for {command_name} today")
+
+
+def test_a_plugin_failing_to_add_options_leaves_batch_working(fal_sandbox_env, jobs_file):
+    """genmedia_add_options is guarded: batch (which carries run's plugin options) works
+    with a plugin whose implementation raises, and says so in a warning."""
+    res = invoke(["batch", str(jobs_file), "--dry-run", "--json"], plugins=[_BrokenOptions()])
+    assert res.exit_code == 0, res.stderr
+    assert res.json["status"] == "dry_run" and res.json["jobs"] == 5
+    failed = [w for w in res.json["warnings"] if "failed in genmedia_add_options" in w]
+    assert any("no options for run today" in w for w in failed), res.json["warnings"]

@@ -330,9 +330,12 @@ def _batch_doc(b: Any) -> dict[str, Any]:
     import datetime
 
     when = datetime.datetime.fromtimestamp(b.created_at, datetime.UTC).isoformat(timespec="seconds")
-    return {"batch_id": b.id, "state": b.state, "created_at": when, "source": b.source,
-            "total": b.total, "counts": {k: v for k, v in b.counts.items() if v},
-            "marks": b.marks or None, **b.marks}  # fmt: skip
+    doc = {"batch_id": b.id, "state": b.state, "created_at": when, "source": b.source,
+           "total": b.total, "counts": {k: v for k, v in b.counts.items() if v},
+           "marks": b.marks or None}  # fmt: skip
+    for key, value in b.marks.items():  # the batch's own keys win, as in every record
+        doc.setdefault(key, value)
+    return doc
 
 
 @click.command("show")

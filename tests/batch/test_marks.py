@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
+from genmedia import hookimpl
 from genmedia.testing import invoke
 from tests.plugins.staging import Staging
 
@@ -71,3 +73,26 @@ def test_a_batch_journal_from_before_marks_still_reads(isolated_env):
     refused = staged("batch", "resume", "b-old")
     assert refused.exit_code == 2
     assert json.loads(refused.stderr)["details"]["hint"] == "genmedia --sandbox batch resume b-old"
+
+
+class _StateMark:
+    """A plugin whose output mark is named like a batch's own key (``state``)."""
+
+    @hookimpl
+    def genmedia_configure(self, config: Any) -> None:
+        config.marks["state"] = "staged"
+
+
+def test_a_mark_never_overwrites_a_batch_key(fal_sandbox_env, tmp_path):
+    """A mark is added to a listed or shown batch only where the batch has no key of that
+    name (as everywhere else): the batch's own ``state`` stays, the mark is in ``marks``."""
+    jobs = write_jobs(tmp_path / "jobs.jsonl", 1)
+    ran = invoke(["batch", str(jobs)], plugins=[_StateMark()])
+    assert ran.exit_code == 0, ran.stderr
+    batch_id = ndjson(ran.stdout)[1]["batch_id"]
+    (listed,) = json.loads(invoke(["batch", "list", "--json"], plugins=[_StateMark()]).stdout)[
+        "batches"
+    ]
+    assert listed["state"] == "completed" and listed["marks"] == {"state": "staged"}
+    shown = invoke(["batch", "show", batch_id, "--json"], plugins=[_StateMark()])
+    assert shown.json["state"] == "completed" and shown.json["marks"] == {"state": "staged"}

@@ -4,8 +4,8 @@ A plugin that remembers runs (the built-in ``history`` journal) answers
 ``genmedia_list_runs`` with :class:`RunRecord` objects; a plugin that shows or exports
 runs (the built-in ``gallery``) asks for them with a :class:`RunQuery`, without importing
 the store. :func:`parse_since` is the one reading of ``--since`` values;
-:func:`same_marks` and :func:`marks_text` compare and name the output marks a run (or a
-batch) was made under, whatever plugins made them (``Settings.marks``).
+:func:`same_marks`, :func:`marks_text` and :func:`set_marks` compare and name the output
+marks a run (or a batch) was made under, whatever plugins made them (``Settings.marks``).
 """
 
 from __future__ import annotations
@@ -84,6 +84,11 @@ def same_marks(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
     """Whether two sets of output marks are the same, compared as a whole and as they are
     stored (JSON): a run made under ``{"sandbox": true}`` is reached under those marks."""
     return bool(_as_json(recorded) == _as_json(current))
+
+
+def set_marks(marks: Mapping[str, Any]) -> list[str]:
+    """The names of the marks that are set (a true value), in order: ``["sandbox"]``."""
+    return [str(key) for key, value in marks.items() if value]
 
 
 def marks_text(marks: Mapping[str, Any]) -> str:

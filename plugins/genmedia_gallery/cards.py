@@ -243,6 +243,7 @@ def prompt_key(prompt: str | None) -> str | None:
 def make_cards(records: Iterable[RunRecord], out_dir: Path) -> list[Card]:
     """Cards, newest first, with the groups of runs that share a prompt."""
     from genmedia.media import seed_of
+    from genmedia.records import set_marks
 
     cards: list[Card] = []
     for record in records:
@@ -269,7 +270,7 @@ def make_cards(records: Iterable[RunRecord], out_dir: Path) -> list[Card]:
                 size=_size(record, media),
                 duration_s=round(finished - record.submitted_at, 1) if finished else None,
                 error=record.error,
-                marks=[str(key) for key, value in record.marks.items() if value],
+                marks=set_marks(record.marks),
                 batch=record.batch,
             )
         )

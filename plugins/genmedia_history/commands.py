@@ -129,6 +129,7 @@ def _render_list(doc: Any, console: Any) -> None:
     from rich.text import Text
 
     from genmedia.output import esc
+    from genmedia.records import set_marks
 
     jobs = doc.get("jobs") or []
     if not jobs:
@@ -140,7 +141,7 @@ def _render_list(doc: Any, console: Any) -> None:
         status = job["status"]
         style = {"completed": "green", "failed": "red", "cancelled": "dim"}.get(status, "yellow")
         prompt = (job.get("prompt") or "").replace("\n", " ")
-        marked = [str(k) for k, v in (job.get("marks") or {}).items() if v]
+        marked = set_marks(job.get("marks") or {})
         table.add_row(
             str(job["id"]),
             when,
@@ -186,9 +187,9 @@ def _read(app: AppContext, action: Any, journal: Journal | None = None) -> Any:
         return action(journal)
     except JournalError as exc:
         if exc.reason == "ambiguous":
-            from genmedia_history.recorder import AMBIGUOUS_HINT
+            from genmedia_history.recorder import ambiguous_reference
 
-            raise errors.UsageError(str(exc), {"hint": AMBIGUOUS_HINT}) from None
+            raise ambiguous_reference(exc) from None
         raise errors.GenmediaError(
             f"Cannot read the run journal: {exc}", {"path": str(exc.path), "reason": exc.reason}
         ) from None

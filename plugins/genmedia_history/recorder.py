@@ -31,6 +31,7 @@ from genmedia.context import StashKey
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmedia.context import AppContext
+    from genmedia.errors import UsageError
     from genmedia.types import JobHandle, JobStatus, RunRequest, RunResult
     from genmedia_history.journal import Journal, JournalError
     from genmedia_history.records import JobRecord
@@ -41,6 +42,13 @@ NO_HISTORY_ENV = "GENMEDIA_NO_HISTORY"
 DEFAULT_BUSY_TIMEOUT = 5.0
 #: what to do when a reference names several jobs (see Journal.get)
 AMBIGUOUS_HINT = "give more of the request id, or all of it"
+
+
+def ambiguous_reference(exc: JournalError) -> UsageError:
+    """The usage error for a reference that names several jobs (``exc.reason == "ambiguous"``)."""
+    from genmedia import errors
+
+    return errors.UsageError(str(exc), {"hint": AMBIGUOUS_HINT})
 
 
 @attrs.define
@@ -69,7 +77,10 @@ _OPENING = threading.Lock()
 
 def state(ctx: AppContext) -> State:
     """This invocation's journal state, kept in ``ctx.stash``."""
-    return ctx.stash.setdefault(STATE, State())
+    found = ctx.stash.get(STATE, None)
+    if found is None:  # no throwaway State on every status update
+        found = ctx.stash.setdefault(STATE, State())
+    return found
 
 
 def journal_for(ctx: AppContext) -> Journal:
@@ -318,20 +329,14 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
     handle = result.handle
     # the row becomes completed (host status included): nothing pending is left to write
     state(ctx).pending.pop(result.request_id, None)
+    row: dict[str, Any] = {"result": result.result, "files": files, "download_failures": failures}
 
     def complete(j: Journal) -> bool:
         provider = handle.provider if handle is not None else None
         if provider is None:
             known = j.get(result.request_id)
             provider = known.provider if known is not None else "unknown"
-        done = j.complete(
-            provider,
-            result.request_id,
-            result=result.result,
-            files=files,
-            download_failures=failures,
-        )
-        if done:
+        if j.complete(provider, result.request_id, **row):
             return True
         j.record_job(
             provider=provider,
@@ -344,19 +349,12 @@ def handle_result(result: RunResult, ctx: AppContext) -> None:
             invocation=ctx.invocation,
             batch=state(ctx).batches.get(result.request_id),
         )
-        return j.complete(
-            provider,
-            result.request_id,
-            result=result.result,
-            files=files,
-            download_failures=failures,
-        )
+        return j.complete(provider, result.request_id, **row)
 
     _write(ctx, complete)
 
 
 def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
-    from genmedia import errors
     from genmedia.types import JobHandle
     from genmedia_history.journal import JournalError
 
@@ -367,7 +365,7 @@ def find_job(reference: str, ctx: AppContext) -> JobHandle | None:
         job = journal.get(reference)
     except JournalError as exc:
         if exc.reason == "ambiguous":
-            raise errors.UsageError(str(exc), {"hint": AMBIGUOUS_HINT}) from None
+            raise ambiguous_reference(exc) from None
         ctx.warn(f"the run journal {exc.path} cannot be read ({exc})")
         return None
     if job is None:

@@ -36,6 +36,7 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 
 from genmedia import __version__
+from genmedia.records import set_marks
 from genmedia_mcp.invoke import Invocation, Outcome
 from genmedia_mcp.tools import ToolSpec
 
@@ -74,7 +75,7 @@ def build_server(
     says about where runs go), and the runs resource is read under the same options."""
     marks = dict(marks or {})
     options = dict(global_options or {})
-    marked = [str(key) for key, value in marks.items() if value]
+    marked = set_marks(marks)
     by_name = {tool.name: tool for tool in tools}
     listed = [_tool(tool) for tool in tools]
 

@@ -164,7 +164,11 @@ def command_tools(root: click.Group, ctx: click.Context) -> list[ToolSpec]:
 
 def excluded_commands(root: click.Group, ctx: click.Context) -> dict[str, str]:
     """The command paths of the tree that are deliberately not tools, with the reason."""
-    return {" ".join(path): reason for path, _, reason in sorted(walk(root, ctx)) if reason}
+    return {
+        " ".join(path): reason
+        for path, _, reason in sorted(walk(root, ctx), key=lambda t: t[0])
+        if reason
+    }
 
 
 def agent_tool_exclusion(command: click.Command) -> str | None:
